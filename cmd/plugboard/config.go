@@ -1,0 +1,99 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// config is the server configuration. Every flag has an environment twin,
+// which gives the default; a flag on the command line wins.
+type config struct {
+	Addr               string
+	DataDir            string
+	PublicURL          string
+	DatabaseURL        string
+	AllowPrivateEgress bool
+	LogLevel           string
+	LogFormat          string
+	MasterKey          string
+	MasterKeyFile      string
+	AdminToken         string
+}
+
+func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", envOr("PLUGBOARD_ADDR", "127.0.0.1:8080"),
+		"address to listen on, host:port (env PLUGBOARD_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", envOr("PLUGBOARD_DATA_DIR", "./plugboard-data"),
+		"folder for the SQLite database and the generated master key (env PLUGBOARD_DATA_DIR)")
+	fs.StringVar(&c.PublicURL, "public-url", os.Getenv("PLUGBOARD_PUBLIC_URL"),
+		"external base URL of this instance; the OAuth redirect URI is this plus /oauth/callback (env PLUGBOARD_PUBLIC_URL, default http:// + addr)")
+	fs.StringVar(&c.DatabaseURL, "database-url", os.Getenv("PLUGBOARD_DATABASE_URL"),
+		"database: a postgres:// URL selects PostgreSQL, anything else a SQLite file path; empty means plugboard.db in the data folder (env PLUGBOARD_DATABASE_URL)")
+	allowPrivate, err := envBool("PLUGBOARD_ALLOW_PRIVATE_EGRESS")
+	if err != nil {
+		return config{}, err
+	}
+	fs.BoolVar(&c.AllowPrivateEgress, "allow-private-egress", allowPrivate,
+		"allow outgoing requests to loopback, private and link-local addresses, for development and tests (env PLUGBOARD_ALLOW_PRIVATE_EGRESS=true)")
+	fs.StringVar(&c.LogLevel, "log-level", envOr("PLUGBOARD_LOG_LEVEL", "info"),
+		"log level: debug, info, warn or error (env PLUGBOARD_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", envOr("PLUGBOARD_LOG_FORMAT", "text"),
+		"log format: text or json (env PLUGBOARD_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		return config{}, errUsage
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q; %s takes only flags", fs.Arg(0), name)
+	}
+
+	c.MasterKey = os.Getenv("PLUGBOARD_MASTER_KEY")
+	c.MasterKeyFile = os.Getenv("PLUGBOARD_MASTER_KEY_FILE")
+	c.AdminToken = os.Getenv("PLUGBOARD_ADMIN_TOKEN")
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	return c, nil
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func envBool(name string) (bool, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q is not a boolean; use true or false", name, v)
+	}
+	return b, nil
+}
+
+func newLogger(c config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("log level %q is not valid; use debug, info, warn or error", c.LogLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.LogFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q is not valid; use text or json", c.LogFormat)
+}

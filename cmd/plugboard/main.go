@@ -1,0 +1,66 @@
+// Command plugboard runs the plugboard server and talks to a running one.
+//
+//	plugboard serve              run the server
+//	plugboard migrate            apply database migrations and exit
+//	plugboard services ...       client commands; see plugboard help
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "plugboard:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+const usage = `plugboard: a self-hosted connections service
+
+Server:
+  plugboard serve [flags]        run the server (plugboard serve -h lists flags)
+  plugboard migrate [flags]      apply database migrations and exit
+
+Client (talks to a running server; set PLUGBOARD_URL and PLUGBOARD_TOKEN):
+  plugboard services [query]                         list services
+  plugboard connections                              list connections
+  plugboard connection create NAME SERVICE [flags]   create a connection
+  plugboard connection connect LINK                  print the authorization URL
+  plugboard connection get LINK                      show a connection
+  plugboard connection revoke LINK                   revoke your credential
+  plugboard invoke LINK METHOD URL [BODY]            call an API through a connection
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stderr)
+	case "migrate":
+		return migrate(ctx, args[1:], stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "services", "connections", "connection", "invoke":
+		return runClient(ctx, args, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "unknown command %q\n\n%s", args[0], usage)
+	return errUsage
+}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/plugboard/plugboard/internal/api"
+	"github.com/plugboard/plugboard/internal/connections"
+	"github.com/plugboard/plugboard/internal/egress"
+	"github.com/plugboard/plugboard/internal/members"
+	"github.com/plugboard/plugboard/internal/secrets"
+	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/store/sqlite"
+)
+
+// shutdownTimeout bounds how long in-flight requests may finish after
+// SIGTERM.
+const shutdownTimeout = 30 * time.Second
+
+func openStore(ctx context.Context, c config, logger *slog.Logger) (store.Store, error) {
+	if strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		// TODO: the PostgreSQL backend is not written yet.
+		return nil, errors.New("PostgreSQL is not supported yet; leave --database-url empty to use SQLite")
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data folder %q: %w", c.DataDir, err)
+	}
+	path := c.DatabaseURL
+	if path == "" {
+		path = filepath.Join(c.DataDir, "plugboard.db")
+	}
+	return sqlite.Open(ctx, path, logger)
+}
+
+func migrate(ctx context.Context, args []string, stderr io.Writer) error {
+	c, err := parseConfig("migrate", args, stderr)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, c, logger)
+	if err != nil {
+		return err
+	}
+	logger.Info("database is up to date")
+	return st.Close()
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	c, err := parseConfig("serve", args, stderr)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+
+	st, err := openStore(ctx, c, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	keyring, _, err := secrets.LoadKeyring(secrets.LoadOptions{
+		Key: c.MasterKey, KeyFile: c.MasterKeyFile, DataDir: c.DataDir, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+
+	boot, err := members.Bootstrap(ctx, st, c.AdminToken, time.Now())
+	if err != nil {
+		return err
+	}
+	if boot.Created {
+		logger.Info("created org and admin user", "org", members.DefaultOrg, "user", members.AdminUsername)
+		if boot.Token != "" {
+			// Printed, not logged, so the token does not reach log storage.
+			fmt.Fprintf(stderr, "\nThe admin's API token, shown only this once:\n\n    %s\n\n"+
+				"Keep it safe. Set PLUGBOARD_ADMIN_TOKEN before the first start to choose it yourself.\n\n", boot.Token)
+		}
+	}
+
+	transport := egress.TransportOptions{AllowPrivate: c.AllowPrivateEgress}
+	if c.AllowPrivateEgress {
+		logger.Warn("private egress is allowed: credentials may be sent to loopback and private addresses; use this only in development")
+	}
+	sender := egress.NewSender(transport, logger)
+	manager := connections.New(connections.Options{
+		Store:      st,
+		Keyring:    keyring,
+		PublicURL:  c.PublicURL,
+		HTTPClient: &http.Client{Transport: egress.NewTransport(transport)},
+		Logger:     logger,
+	})
+	server := api.New(api.Options{Store: st, Connections: manager, Sender: sender, Logger: logger})
+
+	listener, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", c.Addr, err)
+	}
+	httpServer := &http.Server{
+		Handler:           server.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	go sweepStates(ctx, st, logger)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpServer.Serve(listener) }()
+	logger.Info("plugboard listening", "addr", listener.Addr().String(), "public_url", c.PublicURL,
+		"redirect_uri", manager.RedirectURI())
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", shutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// sweepStates deletes expired OAuth states every minute until ctx ends.
+func sweepStates(ctx context.Context, st store.Store, logger *slog.Logger) {
+	ticker := time.NewTicker(time.Minute)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			n, err := st.DeleteExpiredOAuthStates(ctx, time.Now())
+			if err != nil && ctx.Err() == nil {
+				logger.Warn("deleting expired oauth states failed", "err", err)
+			} else if n > 0 {
+				logger.Debug("deleted expired oauth states", "count", n)
+			}
+		}
+	}
+}

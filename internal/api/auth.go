@@ -1,0 +1,55 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/plugboard/plugboard/internal/connections"
+	"github.com/plugboard/plugboard/internal/members"
+	"github.com/plugboard/plugboard/internal/problem"
+	"github.com/plugboard/plugboard/internal/store"
+)
+
+// Caller is the authenticated member of a request and the API token used.
+type Caller struct {
+	Actor connections.Actor
+	Token store.APIToken
+}
+
+// Has reports whether the caller's token carries a permission.
+func (c *Caller) Has(permission string) bool {
+	return slices.Contains(c.Token.Permissions, permission)
+}
+
+// authenticate reads the bearer API token and passes the caller to h.
+func (s *Server) authenticate(h authedFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		header := r.Header.Get("Authorization")
+		scheme, token, ok := strings.Cut(header, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="plugboard"`)
+			return problem.New(http.StatusUnauthorized, "unauthenticated",
+				"this request needs an API token in the Authorization header: \"Bearer pb_...\"")
+		}
+		user, rec, err := members.Authenticate(r.Context(), s.store, strings.TrimSpace(token))
+		if errors.Is(err, members.ErrInvalidToken) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="plugboard", error="invalid_token"`)
+			return problem.New(http.StatusUnauthorized, "invalid_token",
+				"the API token is unknown, revoked or malformed; create a new one with POST /v1/tokens")
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.store.TouchAPIToken(context.WithoutCancel(r.Context()), rec.OrgID, rec.ID, s.now()); err != nil {
+			s.logger.Warn("recording api token use failed", "org_id", rec.OrgID, "err", err)
+		}
+		caller := &Caller{
+			Actor: connections.Actor{OrgID: user.OrgID, UserID: user.ID, Username: user.Username, Role: user.Role},
+			Token: rec,
+		}
+		return h(w, r, caller)
+	}
+}

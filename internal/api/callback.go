@@ -1,0 +1,55 @@
+package api
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+
+	"github.com/plugboard/plugboard/internal/problem"
+)
+
+var callbackPage = template.Must(template.New("callback").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>plugboard: {{.Title}}</title></head>
+<body><h1>{{.Title}}</h1><p>{{.Message}}</p></body></html>
+`))
+
+// oauthCallback completes the authorization code flow. With a return_to
+// path the browser goes there, with connected=<link> or error=<code> added;
+// otherwise a short page says how it went.
+func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	res, err := s.conns.CompleteAuthorization(r.Context(), q.Get("state"), q.Get("code"), q.Get("error"), q.Get("error_description"))
+	if res.ReturnTo != "" {
+		target, parseErr := url.Parse(res.ReturnTo)
+		if parseErr == nil {
+			values := target.Query()
+			if err != nil {
+				code := "internal_error"
+				if p, ok := problem.As(err); ok {
+					code = p.Code
+				}
+				values.Set("error", code)
+				s.logger.Warn("authorization failed", "connection", res.LinkName, "err", err)
+			} else {
+				values.Set("connected", res.LinkName)
+			}
+			target.RawQuery = values.Encode()
+			http.Redirect(w, r, target.String(), http.StatusSeeOther)
+			return nil
+		}
+	}
+	if err != nil {
+		if p, ok := problem.As(err); ok && r.Header.Get("Accept") != "application/json" {
+			s.logger.Warn("authorization failed", "connection", res.LinkName, "code", p.Code, "err", err)
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(p.Status)
+			return callbackPage.Execute(w, map[string]string{"Title": "Connection failed", "Message": p.Detail})
+		}
+		return err
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	return callbackPage.Execute(w, map[string]string{
+		"Title":   "Connected",
+		"Message": "The connection " + res.LinkName + " is connected. You can close this window.",
+	})
+}

@@ -1,0 +1,145 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/plugboard/plugboard/internal/egress"
+	"github.com/plugboard/plugboard/internal/problem"
+)
+
+// proxy forwards any request under /v1/connections/{link}/proxy/ to the
+// service's API base URL with the connection's credential.
+func (s *Server) proxy(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	call, err := s.conns.PrepareCall(r.Context(), c.Actor, r.PathValue("link"))
+	if err != nil {
+		return err
+	}
+	target := call.Target(r.PathValue("path"), r.URL.RawQuery)
+	if err := s.sender.Proxy(w, r, target, call.Allowlist, call.Authorizer); err != nil {
+		return egressProblem(err, target.Host)
+	}
+	return nil
+}
+
+// invokeInput is the shape of Deluge's invokeurl task; type is accepted as
+// a synonym of method.
+type invokeInput struct {
+	URL        string            `json:"url"`
+	Method     string            `json:"method"`
+	Type       string            `json:"type"`
+	Parameters map[string]any    `json:"parameters"`
+	Headers    map[string]string `json:"headers"`
+	Body       json.RawMessage   `json:"body"`
+	Connection string            `json:"connection"`
+}
+
+type invokeOutput struct {
+	StatusCode int               `json:"status_code"`
+	Headers    map[string]string `json:"headers"`
+	Body       any               `json:"body"`
+}
+
+// invoke sends one request through a connection and returns the whole
+// response as JSON.
+func (s *Server) invoke(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	var in invokeInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Connection == "" {
+		// NOTE: calls without a connection, which invokeurl allows for
+		// public APIs, are not supported yet.
+		return problem.Invalid("connection_required", "connection is missing; name the link name of the connection to call through")
+	}
+	if in.URL == "" {
+		return problem.Invalid("invalid_url", "url is missing; give an absolute URL or a path under the service's API base URL")
+	}
+	method := strings.ToUpper(in.Method)
+	if method == "" {
+		method = strings.ToUpper(in.Type)
+	}
+	if method == "" {
+		method = http.MethodGet
+	}
+
+	call, err := s.conns.PrepareCall(r.Context(), c.Actor, in.Connection)
+	if err != nil {
+		return err
+	}
+	target, err := call.Resolve(in.URL)
+	if err != nil {
+		return err
+	}
+	req := &egress.Request{Method: method, URL: target.String(), Headers: in.Headers, Parameters: map[string]string{}}
+	for k, v := range in.Parameters {
+		req.Parameters[k] = parameterText(v)
+	}
+	req.Body, err = invokeBody(in.Body)
+	if err != nil {
+		return err
+	}
+
+	resp, err := s.sender.Do(r.Context(), req, call.Allowlist, call.Authorizer)
+	if err != nil {
+		return egressProblem(err, target.Host)
+	}
+	out := invokeOutput{StatusCode: resp.StatusCode, Headers: map[string]string{}}
+	for k := range resp.Header {
+		out.Headers[k] = resp.Header.Get(k)
+	}
+	out.Body = responseBody(resp.Header.Get("Content-Type"), resp.Body)
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// parameterText renders a parameter value: strings as they are, other JSON
+// values in their JSON form.
+func parameterText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// invokeBody returns the bytes to send: a JSON string is sent as its text,
+// any other JSON value as JSON, and null or absent as no body.
+func invokeBody(raw json.RawMessage) ([]byte, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var text string
+	if err := json.Unmarshal(raw, &text); err == nil {
+		return []byte(text), nil
+	}
+	return raw, nil
+}
+
+// responseBody returns a JSON response body as JSON and any other body as a
+// string.
+func responseBody(contentType string, body []byte) any {
+	if strings.Contains(strings.ToLower(contentType), "json") && json.Valid(body) {
+		return json.RawMessage(body)
+	}
+	return string(body)
+}
+
+// egressProblem maps the egress errors to problems.
+func egressProblem(err error, host string) error {
+	if p, ok := problem.As(err); ok {
+		return p
+	}
+	switch {
+	case errors.Is(err, egress.ErrHostNotAllowed):
+		return problem.Wrap(err, http.StatusForbidden, "host_not_allowed",
+			"host %q is not an API host of this connection's service; add it to the service's allowed_hosts if the service owns it", host)
+	case errors.Is(err, egress.ErrBlockedAddress):
+		return problem.Wrap(err, http.StatusForbidden, "destination_blocked",
+			"host %q resolves to a private, loopback or link-local address; start plugboard with --allow-private-egress in development", host)
+	case errors.Is(err, egress.ErrResponseTooLarge):
+		return problem.Wrap(err, http.StatusBadGateway, "response_too_large", "the response from %q is too large for invoke; use the proxy", host)
+	}
+	return problem.Wrap(err, http.StatusBadGateway, "upstream_unreachable", "the request to %q failed: the upstream could not be reached", host)
+}

@@ -1,0 +1,137 @@
+// Package api serves plugboard's v1 HTTP API, the OAuth callback and the
+// operations endpoints. Handlers decode the request, call the connections
+// package and encode the result; errors become RFC 9457 problem details.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/plugboard/plugboard/internal/connections"
+	"github.com/plugboard/plugboard/internal/egress"
+	"github.com/plugboard/plugboard/internal/store"
+)
+
+// Options configure a Server.
+type Options struct {
+	Store       store.Store
+	Connections *connections.Manager
+	Sender      *egress.Sender
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// Server is the HTTP API.
+type Server struct {
+	store  store.Store
+	conns  *connections.Manager
+	sender *egress.Sender
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// New returns a Server.
+func New(opts Options) *Server {
+	s := &Server{store: opts.Store, conns: opts.Connections, sender: opts.Sender, logger: opts.Logger, now: opts.Now}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// handlerFunc is a handler that returns its error, which the adapter
+// writes as a problem document.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// authedFunc is a handler that needs an authenticated caller.
+type authedFunc func(w http.ResponseWriter, r *http.Request, caller *Caller) error
+
+// Route is one entry of the route table.
+type Route struct {
+	Method string
+	Path   string
+	// Public routes need no API token.
+	Public bool
+	handle handlerFunc
+	authed authedFunc
+}
+
+// Pattern returns the route's http.ServeMux pattern.
+func (rt Route) Pattern() string {
+	if rt.Method == "" {
+		return rt.Path
+	}
+	return rt.Method + " " + rt.Path
+}
+
+// Routes returns the route table; every entry is also in the OpenAPI
+// document, which a test checks.
+func (s *Server) Routes() []Route {
+	return []Route{
+		{Method: "GET", Path: "/healthz", Public: true, handle: s.healthz},
+		{Method: "GET", Path: "/readyz", Public: true, handle: s.readyz},
+		{Method: "GET", Path: "/v1/openapi.json", Public: true, handle: s.openAPI},
+		{Method: "GET", Path: "/oauth/callback", Public: true, handle: s.oauthCallback},
+
+		{Method: "GET", Path: "/v1/services", authed: s.listServices},
+		{Method: "POST", Path: "/v1/services", authed: s.createService},
+		{Method: "GET", Path: "/v1/services/{key}", authed: s.getService},
+		{Method: "PATCH", Path: "/v1/services/{key}", authed: s.updateService},
+		{Method: "DELETE", Path: "/v1/services/{key}", authed: s.deleteService},
+
+		{Method: "GET", Path: "/v1/applications", authed: s.listApplications},
+		{Method: "POST", Path: "/v1/applications", authed: s.createApplication},
+		{Method: "GET", Path: "/v1/applications/{id}", authed: s.getApplication},
+		{Method: "PATCH", Path: "/v1/applications/{id}", authed: s.updateApplication},
+		{Method: "DELETE", Path: "/v1/applications/{id}", authed: s.deleteApplication},
+
+		{Method: "GET", Path: "/v1/connections", authed: s.listConnections},
+		{Method: "POST", Path: "/v1/connections", authed: s.createConnection},
+		{Method: "GET", Path: "/v1/connections/{link}", authed: s.getConnection},
+		{Method: "PATCH", Path: "/v1/connections/{link}", authed: s.updateConnection},
+		{Method: "DELETE", Path: "/v1/connections/{link}", authed: s.deleteConnection},
+		{Method: "POST", Path: "/v1/connections/{link}/connect", authed: s.connect},
+		{Method: "POST", Path: "/v1/connections/{link}/revoke", authed: s.revoke},
+		{Method: "GET", Path: "/v1/connections/{link}/credential", authed: s.credential},
+		{Path: "/v1/connections/{link}/proxy/{path...}", authed: s.proxy},
+		{Method: "POST", Path: "/v1/invoke", authed: s.invoke},
+
+		{Method: "POST", Path: "/v1/tokens", authed: s.createToken},
+		{Method: "GET", Path: "/v1/me", authed: s.me},
+	}
+}
+
+// Handler returns the HTTP handler of every route.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.Routes() {
+		h := rt.handle
+		if rt.authed != nil {
+			h = s.authenticate(rt.authed)
+		}
+		mux.Handle(rt.Pattern(), s.adapt(h))
+	}
+	mux.Handle("/", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
+		return notFoundRoute(r)
+	}))
+	return s.recoverPanics(mux)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.logger.Warn("readiness check failed", "err", err)
+		return writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}

@@ -1,0 +1,29 @@
+package catalog
+
+import (
+	"maps"
+	"slices"
+)
+
+// Clone returns a deep copy of the service, so that changing the copy's
+// settings, scopes, hosts or parameters leaves the original untouched.
+func (s *Service) Clone() Service {
+	c := *s
+	if s.OAuth2 != nil {
+		o := *s.OAuth2
+		if o.PKCE != nil {
+			pkce := *o.PKCE
+			o.PKCE = &pkce
+		}
+		o.AuthorizationParams = maps.Clone(o.AuthorizationParams)
+		c.OAuth2 = &o
+	}
+	if s.APIKey != nil {
+		k := *s.APIKey
+		k.Params = slices.Clone(k.Params)
+		c.APIKey = &k
+	}
+	c.Scopes = slices.Clone(s.Scopes)
+	c.AllowedHosts = slices.Clone(s.AllowedHosts)
+	return c
+}

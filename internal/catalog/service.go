@@ -1,0 +1,89 @@
+// Package catalog defines the service model and holds the default services,
+// embedded as data files in the binary and validated when loaded.
+package catalog
+
+// AuthType is how a service authenticates.
+type AuthType string
+
+// Auth types a service may declare.
+const (
+	AuthOAuth2                  AuthType = "oauth2"
+	AuthOAuth2ClientCredentials AuthType = "oauth2_client_credentials"
+	AuthAPIKey                  AuthType = "api_key"
+	AuthBasic                   AuthType = "basic"
+	AuthNone                    AuthType = "none"
+)
+
+// Client authentication methods at a token endpoint (RFC 6749 section 2.3.1).
+const (
+	ClientSecretBasic = "client_secret_basic"
+	ClientSecretPost  = "client_secret_post"
+)
+
+// Kinds of service.
+const (
+	KindDefault = "default"
+	KindCustom  = "custom"
+)
+
+// Service is an API that connections authenticate against. Default services
+// come from the embedded catalog; custom services are stored per org with the
+// same shape.
+type Service struct {
+	Key          string          `json:"key"`
+	Name         string          `json:"name"`
+	Description  string          `json:"description,omitempty"`
+	Kind         string          `json:"kind,omitempty"`
+	AuthType     AuthType        `json:"auth_type"`
+	OAuth2       *OAuth2Settings `json:"oauth2,omitempty"`
+	APIKey       *APIKeySettings `json:"api_key,omitempty"`
+	Scopes       []Scope         `json:"scopes"`
+	FreeScopes   bool            `json:"free_scopes,omitempty"`
+	APIBaseURL   string          `json:"api_base_url"`
+	AllowedHosts []string        `json:"allowed_hosts,omitempty"`
+	DocsURL      string          `json:"docs_url,omitempty"`
+}
+
+// OAuth2Settings are the endpoints and client behaviour of an OAuth 2.0
+// service.
+type OAuth2Settings struct {
+	AuthorizationURL    string            `json:"authorization_url"`
+	TokenURL            string            `json:"token_url"`
+	RevocationURL       string            `json:"revocation_url,omitempty"`
+	TokenAuthMethod     string            `json:"token_auth_method"`
+	PKCE                *bool             `json:"pkce,omitempty"`
+	ScopeSeparator      string            `json:"scope_separator,omitempty"`
+	AuthorizationParams map[string]string `json:"authorization_params,omitempty"`
+}
+
+// PKCEEnabled reports whether the authorization code flow uses PKCE S256,
+// which is on unless the service turns it off.
+func (o *OAuth2Settings) PKCEEnabled() bool {
+	return o.PKCE == nil || *o.PKCE
+}
+
+// Separator returns the scope separator, a single space unless set.
+func (o *OAuth2Settings) Separator() string {
+	if o.ScopeSeparator == "" {
+		return " "
+	}
+	return o.ScopeSeparator
+}
+
+// APIKeySettings list where the parts of an API key credential go.
+type APIKeySettings struct {
+	Params []APIKeyParam `json:"params"`
+}
+
+// APIKeyParam is one named secret and where a request carries it: "header",
+// "query" or "form".
+type APIKeyParam struct {
+	Name string `json:"name"`
+	In   string `json:"in"`
+}
+
+// Scope is a permission a service declares.
+type Scope struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}

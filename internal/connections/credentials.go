@@ -1,0 +1,321 @@
+package connections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/plugboard/plugboard/internal/catalog"
+	"github.com/plugboard/plugboard/internal/oauth"
+	"github.com/plugboard/plugboard/internal/problem"
+	"github.com/plugboard/plugboard/internal/secrets"
+	"github.com/plugboard/plugboard/internal/store"
+)
+
+// Error classes recorded on a credential after a failed refresh.
+const (
+	ErrorClassTransient = "transient"
+	ErrorClassPermanent = "permanent"
+)
+
+func credentialAD(orgID, connectionID, userID, column string) secrets.AD {
+	return secrets.AD{OrgID: orgID, Table: "credentials", Column: column, RowID: connectionID + "/" + userID}
+}
+
+// applyToken seals a token response into cred. A response without a
+// refresh token keeps the credential's old one; granted scopes absent from
+// the response are taken to be the requested ones (RFC 6749 section 5.1).
+func (m *Manager) applyToken(cred *store.Credential, token *oauth.Token, requested []string) error {
+	access, err := m.keyring.Seal([]byte(token.AccessToken), credentialAD(cred.OrgID, cred.ConnectionID, cred.UserID, "access_token"))
+	if err != nil {
+		return fmt.Errorf("sealing access token: %w", err)
+	}
+	cred.AccessTokenSealed = access
+	if token.RefreshToken != "" {
+		refresh, err := m.keyring.Seal([]byte(token.RefreshToken), credentialAD(cred.OrgID, cred.ConnectionID, cred.UserID, "refresh_token"))
+		if err != nil {
+			return fmt.Errorf("sealing refresh token: %w", err)
+		}
+		cred.RefreshTokenSealed = refresh
+	}
+	cred.TokenType = token.TokenType
+	if cred.TokenType == "" {
+		cred.TokenType = "Bearer"
+	}
+	cred.Expiry = token.Expiry
+	if token.ScopeReturned {
+		cred.GrantedScopes = token.Scopes
+	} else if len(cred.GrantedScopes) == 0 {
+		cred.GrantedScopes = requested
+	}
+	if cred.Extras == nil {
+		cred.Extras = map[string]any{}
+	}
+	for k, v := range token.Extra {
+		if k == "id_token" {
+			continue // an ID token is a credential too; it is not kept in plain extras
+		}
+		cred.Extras[k] = v
+	}
+	cred.LastError, cred.LastErrorClass, cred.LastErrorAt = "", "", time.Time{}
+	return nil
+}
+
+func (m *Manager) openCredentialColumn(cred store.Credential, column, sealed string) (string, error) {
+	if sealed == "" {
+		return "", nil
+	}
+	plain, err := m.keyring.Open(sealed, credentialAD(cred.OrgID, cred.ConnectionID, cred.UserID, column))
+	if err != nil {
+		return "", fmt.Errorf("opening %s of connection %q: %w", column, cred.ConnectionID, err)
+	}
+	return string(plain), nil
+}
+
+// callCredential returns the credential that a call made by actor through
+// conn uses: the actor's own on a shared connection (rule R4), the owner's
+// otherwise.
+func (m *Manager) callCredential(ctx context.Context, conn store.Connection, actor Actor) (store.Credential, error) {
+	if !actor.CanUseCredentials() {
+		return store.Credential{}, problem.Forbidden("forbidden",
+			"role %q may read connections but not call through them", actor.Role)
+	}
+	userID := conn.OwnerID
+	if conn.UseLoginUserCredentials {
+		userID = actor.UserID
+	}
+	cred, err := m.store.GetCredential(ctx, conn.OrgID, conn.ID, userID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && cred.Status == store.StatusNotConnected) {
+		return store.Credential{}, m.notConnected(conn, userID == actor.UserID)
+	}
+	if err != nil {
+		return store.Credential{}, fmt.Errorf("reading credential: %w", err)
+	}
+	if cred.Status == store.StatusNeedsReauth {
+		return store.Credential{}, problem.Conflict("connection_needs_reauth",
+			"connection %q must be connected again: %s", conn.LinkName, cred.LastError).
+			With("connect_url", m.connectURL(conn))
+	}
+	return cred, nil
+}
+
+func (m *Manager) connectURL(conn store.Connection) string {
+	return m.publicURL + "/v1/connections/" + conn.LinkName + "/connect"
+}
+
+func (m *Manager) notConnected(conn store.Connection, own bool) error {
+	if conn.UseLoginUserCredentials {
+		return problem.Conflict("authorization_required",
+			"connection %q uses each member's own credential and you have not connected yours; connect with POST %s",
+			conn.LinkName, m.connectURL(conn)).With("connect_url", m.connectURL(conn))
+	}
+	if own {
+		return problem.Conflict("connection_not_connected",
+			"connection %q is not connected; connect it with POST %s", conn.LinkName, m.connectURL(conn)).
+			With("connect_url", m.connectURL(conn))
+	}
+	return problem.Conflict("connection_not_connected",
+		"connection %q is not connected; its owner must connect it", conn.LinkName)
+}
+
+// AccessToken is a usable credential for one call.
+type AccessToken struct {
+	Value     secrets.Secret
+	TokenType string
+	Expiry    time.Time
+	Scopes    []string
+	Extras    map[string]any
+	// sealed identifies the token version this value came from, so a
+	// forced refresh after a 401 can tell whether someone else already
+	// refreshed it.
+	sealed string
+}
+
+// Token returns a fresh access token of the credential that actor's calls
+// through the connection use, refreshing it first when it expires within the
+// refresh skew.
+func (m *Manager) Token(ctx context.Context, actor Actor, link string) (AccessToken, error) {
+	conn, err := m.Connection(ctx, actor.OrgID, link)
+	if err != nil {
+		return AccessToken{}, err
+	}
+	svc, err := m.Service(ctx, actor.OrgID, conn.ServiceKey)
+	if err != nil {
+		return AccessToken{}, err
+	}
+	if svc.AuthType != catalog.AuthOAuth2 {
+		return AccessToken{}, problem.Invalid("unsupported_auth_type",
+			"connection %q uses auth type %q, which has no access token to fetch", link, svc.AuthType)
+	}
+	cred, err := m.callCredential(ctx, conn, actor)
+	if err != nil {
+		return AccessToken{}, err
+	}
+	return m.freshToken(ctx, conn, svc, cred, "")
+}
+
+// freshToken returns cred's access token, refreshed when it is about to
+// expire or when stale names the sealed token that an upstream rejected.
+func (m *Manager) freshToken(ctx context.Context, conn store.Connection, svc catalog.Service, cred store.Credential, stale string) (AccessToken, error) {
+	if stale == "" && !m.expiring(cred) {
+		return m.accessTokenOf(cred)
+	}
+	return m.refresh(ctx, conn, svc, cred, stale)
+}
+
+func (m *Manager) expiring(cred store.Credential) bool {
+	return !cred.Expiry.IsZero() && !m.now().Add(m.refreshSkew).Before(cred.Expiry)
+}
+
+func (m *Manager) accessTokenOf(cred store.Credential) (AccessToken, error) {
+	value, err := m.openCredentialColumn(cred, "access_token", cred.AccessTokenSealed)
+	if err != nil {
+		return AccessToken{}, err
+	}
+	return AccessToken{
+		Value:     secrets.Secret(value),
+		TokenType: cred.TokenType,
+		Expiry:    cred.Expiry,
+		Scopes:    cred.GrantedScopes,
+		Extras:    cred.Extras,
+		sealed:    cred.AccessTokenSealed,
+	}, nil
+}
+
+// refresh renews a credential's access token. Callers in this process share
+// one refresh per credential; across processes, the store's row lock makes
+// the second refresher re-read the row and find the new token. A refresh
+// response without a refresh token keeps the old one.
+//
+// NOTE: the token request runs inside the store transaction. On SQLite that
+// holds the database write lock for up to the request timeout.
+func (m *Manager) refresh(ctx context.Context, conn store.Connection, svc catalog.Service, cred store.Credential, stale string) (AccessToken, error) {
+	key := conn.OrgID + "/" + conn.ID + "/" + cred.UserID
+	result, err, _ := m.refreshes.Do(key, func() (any, error) {
+		// The refresh outlives a caller that gives up, so the others
+		// waiting on it still get the token.
+		refreshCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenRequestTimeout)
+		defer cancel()
+		return m.refreshLocked(refreshCtx, conn, svc, cred.UserID, stale)
+	})
+	if err != nil {
+		return AccessToken{}, err
+	}
+	return result.(AccessToken), nil
+}
+
+func (m *Manager) refreshLocked(ctx context.Context, conn store.Connection, svc catalog.Service, userID, stale string) (AccessToken, error) {
+	var failure error
+	updated, err := m.store.UpdateCredential(ctx, conn.OrgID, conn.ID, userID, func(cred *store.Credential) error {
+		// Re-check under the lock: another refresher may have finished.
+		if cred.Status != store.StatusConnected {
+			failure = problem.Conflict("connection_needs_reauth",
+				"connection %q must be connected again", conn.LinkName).With("connect_url", m.connectURL(conn))
+			return errSkipWrite
+		}
+		alreadyRefreshed := stale != "" && cred.AccessTokenSealed != stale
+		if alreadyRefreshed || (stale == "" && !m.expiring(*cred)) {
+			return errSkipWrite
+		}
+
+		refreshToken, err := m.openCredentialColumn(*cred, "refresh_token", cred.RefreshTokenSealed)
+		if err != nil {
+			return err
+		}
+		if refreshToken == "" {
+			m.markFailed(cred, ErrorClassPermanent, "the access token expired and the provider issued no refresh token")
+			failure = problem.Conflict("connection_needs_reauth",
+				"connection %q has an expired token and no refresh token; connect it again", conn.LinkName).
+				With("connect_url", m.connectURL(conn))
+			return nil
+		}
+		cfg, err := m.oauthConfig(ctx, conn, svc)
+		if err != nil {
+			return err
+		}
+		token, err := cfg.Refresh(ctx, refreshToken)
+		if err != nil {
+			failure = m.refreshFailed(conn, cred, err)
+			return nil
+		}
+		if err := m.applyToken(cred, token, conn.Scopes); err != nil {
+			return err
+		}
+		cred.RefreshedAt = m.now()
+		cred.UpdatedAt = m.now()
+		m.logger.Debug("token refreshed", "org_id", conn.OrgID, "connection", conn.LinkName, "user_id", userID,
+			"refresh_token_rotated", token.RefreshToken != "")
+		return nil
+	})
+	if errors.Is(err, errSkipWrite) {
+		if failure != nil {
+			return AccessToken{}, failure
+		}
+		current, err := m.store.GetCredential(ctx, conn.OrgID, conn.ID, userID)
+		if err != nil {
+			return AccessToken{}, fmt.Errorf("reading refreshed credential: %w", err)
+		}
+		return m.accessTokenOf(current)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return AccessToken{}, m.notConnected(conn, false)
+	}
+	if err != nil {
+		return AccessToken{}, fmt.Errorf("refreshing credential of %q: %w", conn.LinkName, err)
+	}
+	if failure != nil {
+		return AccessToken{}, failure
+	}
+	return m.accessTokenOf(updated)
+}
+
+// errSkipWrite rolls back an UpdateCredential that found nothing to change.
+var errSkipWrite = errors.New("no change")
+
+// refreshFailed records a failed refresh on cred: a permanent failure such as
+// invalid_grant sets needs_reauth; a transient one keeps the token and only
+// records the error.
+func (m *Manager) refreshFailed(conn store.Connection, cred *store.Credential, err error) error {
+	description := describeOAuthError(err)
+	if oauth.IsPermanent(err) {
+		m.markFailed(cred, ErrorClassPermanent, description)
+		m.logger.Warn("refresh rejected; connection needs reauthorization", "org_id", conn.OrgID,
+			"connection", conn.LinkName, "user_id", cred.UserID, "err", err)
+		return problem.Wrap(err, http.StatusConflict, "connection_needs_reauth",
+			"the provider rejected the refresh token of connection %q (%s); connect it again", conn.LinkName, description).
+			With("connect_url", m.connectURL(conn))
+	}
+	m.markFailed(cred, ErrorClassTransient, description)
+	m.logger.Warn("refresh failed; will retry on next use", "org_id", conn.OrgID, "connection", conn.LinkName,
+		"user_id", cred.UserID, "err", err)
+	return problem.Wrap(err, http.StatusBadGateway, "token_refresh_failed",
+		"refreshing the token of connection %q failed (%s); try again later", conn.LinkName, description)
+}
+
+func (m *Manager) markFailed(cred *store.Credential, class, message string) {
+	if class == ErrorClassPermanent {
+		cred.Status = store.StatusNeedsReauth
+	}
+	cred.LastError = message
+	cred.LastErrorClass = class
+	cred.LastErrorAt = m.now()
+	cred.UpdatedAt = m.now()
+}
+
+// secretsOf opens the API key or basic credentials of cred.
+func (m *Manager) secretsOf(cred store.Credential) (map[string]string, error) {
+	plain, err := m.openCredentialColumn(cred, "secrets", cred.SecretsSealed)
+	if err != nil {
+		return nil, err
+	}
+	values := map[string]string{}
+	if plain != "" {
+		if err := json.Unmarshal([]byte(plain), &values); err != nil {
+			return nil, fmt.Errorf("decoding credentials of connection %q: %w", cred.ConnectionID, err)
+		}
+	}
+	return values, nil
+}

@@ -1,0 +1,92 @@
+package connections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/plugboard/plugboard/internal/catalog"
+	"github.com/plugboard/plugboard/internal/oauth"
+	"github.com/plugboard/plugboard/internal/problem"
+	"github.com/plugboard/plugboard/internal/store"
+)
+
+// RevokeResult tells whether the provider confirmed the revocation.
+type RevokeResult struct {
+	// ProviderRevoked is true when the provider accepted every revocation
+	// request, false when it has no revocation endpoint or one failed.
+	ProviderRevoked bool
+}
+
+// Revoke applies rule R7: it ends the actor's own credential of a shared
+// connection, or the owner's credential of an unshared one. The provider is
+// asked to revoke the refresh token, then the access token (RFC 7009), and
+// the credential is deleted locally whatever the provider answered.
+func (m *Manager) Revoke(ctx context.Context, actor Actor, link string) (RevokeResult, error) {
+	conn, err := m.Connection(ctx, actor.OrgID, link)
+	if err != nil {
+		return RevokeResult{}, err
+	}
+	userID, err := credentialOwner(conn, actor)
+	if err != nil {
+		return RevokeResult{}, err
+	}
+	cred, err := m.store.GetCredential(ctx, conn.OrgID, conn.ID, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return RevokeResult{}, problem.Conflict("connection_not_connected", "connection %q has no credential of yours to revoke", link)
+	}
+	if err != nil {
+		return RevokeResult{}, fmt.Errorf("reading credential: %w", err)
+	}
+	revoked := m.revokeAtProvider(ctx, conn, cred)
+	if err := m.store.DeleteCredential(ctx, conn.OrgID, conn.ID, userID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return RevokeResult{}, fmt.Errorf("deleting credential: %w", err)
+	}
+	m.logger.Info("connection revoked", "org_id", conn.OrgID, "connection", link, "user_id", userID,
+		"provider_revoked", revoked)
+	return RevokeResult{ProviderRevoked: revoked}, nil
+}
+
+// revokeAtProvider sends RFC 7009 revocation requests for cred's refresh
+// token and then its access token. Failures are logged and reported by the
+// result, never returned: local deletion goes ahead regardless.
+func (m *Manager) revokeAtProvider(ctx context.Context, conn store.Connection, cred store.Credential) bool {
+	log := m.logger.With("org_id", conn.OrgID, "connection", conn.LinkName, "user_id", cred.UserID)
+	svc, err := m.Service(ctx, conn.OrgID, conn.ServiceKey)
+	if err != nil {
+		log.Warn("revocation skipped: service unavailable", "err", err)
+		return false
+	}
+	if svc.AuthType != catalog.AuthOAuth2 || svc.OAuth2 == nil || svc.OAuth2.RevocationURL == "" {
+		return false
+	}
+	cfg, err := m.oauthConfig(ctx, conn, svc)
+	if err != nil {
+		log.Warn("revocation skipped: application unavailable", "err", err)
+		return false
+	}
+
+	ok := true
+	for _, t := range []struct{ column, sealed, hint string }{
+		{"refresh_token", cred.RefreshTokenSealed, "refresh_token"},
+		{"access_token", cred.AccessTokenSealed, "access_token"},
+	} {
+		token, err := m.openCredentialColumn(cred, t.column, t.sealed)
+		if err != nil {
+			log.Error("revocation skipped: cannot open token", "err", err)
+			ok = false
+			continue
+		}
+		if token == "" {
+			continue
+		}
+		revokeCtx, cancel := context.WithTimeout(ctx, tokenRequestTimeout)
+		err = cfg.Revoke(revokeCtx, token, t.hint)
+		cancel()
+		if err != nil && !errors.Is(err, oauth.ErrNoRevocationURL) {
+			log.Warn("revocation at provider failed", "token_type_hint", t.hint, "err", err)
+			ok = false
+		}
+	}
+	return ok
+}

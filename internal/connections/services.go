@@ -1,0 +1,176 @@
+package connections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+
+	"github.com/plugboard/plugboard/internal/catalog"
+	"github.com/plugboard/plugboard/internal/problem"
+	"github.com/plugboard/plugboard/internal/store"
+)
+
+// Service returns a default or custom service by key. A custom service
+// cannot shadow a default one, so the lookup order does not matter.
+func (m *Manager) Service(ctx context.Context, orgID, key string) (catalog.Service, error) {
+	if svc, ok := catalog.Lookup(key); ok {
+		return svc, nil
+	}
+	custom, err := m.store.GetService(ctx, orgID, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return catalog.Service{}, problem.NotFound("service_not_found",
+			"service %q not found; list services with GET /v1/services", key)
+	}
+	if err != nil {
+		return catalog.Service{}, fmt.Errorf("reading service %q: %w", key, err)
+	}
+	custom.Service.Kind = catalog.KindCustom
+	return custom.Service, nil
+}
+
+// ListServices returns the org's services of the given kind ("default",
+// "custom" or "" for both) that match q, in key order.
+func (m *Manager) ListServices(ctx context.Context, orgID, kind, q string) ([]catalog.Service, error) {
+	var all []catalog.Service
+	switch kind {
+	case "", catalog.KindDefault, catalog.KindCustom:
+	default:
+		return nil, problem.BadRequest("invalid_kind", "kind %q is not valid; use default or custom", kind)
+	}
+	if kind != catalog.KindCustom {
+		all = append(all, catalog.Default()...)
+	}
+	if kind != catalog.KindDefault {
+		custom, err := m.store.ListServices(ctx, orgID)
+		if err != nil {
+			return nil, fmt.Errorf("listing custom services: %w", err)
+		}
+		for _, c := range custom {
+			c.Service.Kind = catalog.KindCustom
+			all = append(all, c.Service)
+		}
+	}
+	all = catalog.Search(all, q)
+	sort.Slice(all, func(i, j int) bool { return all[i].Key < all[j].Key })
+	return all, nil
+}
+
+// CreateService validates and stores a custom service.
+func (m *Manager) CreateService(ctx context.Context, actor Actor, svc catalog.Service) (catalog.Service, error) {
+	if err := requireManage(actor); err != nil {
+		return catalog.Service{}, err
+	}
+	svc.Kind = catalog.KindCustom
+	svc.Normalize()
+	if err := validateService(&svc); err != nil {
+		return catalog.Service{}, err
+	}
+	if _, ok := catalog.Lookup(svc.Key); ok {
+		return catalog.Service{}, problem.Conflict("service_exists",
+			"service key %q belongs to a default service; choose another key", svc.Key)
+	}
+	now := m.now()
+	err := m.store.CreateService(ctx, store.CustomService{
+		OrgID: actor.OrgID, Service: svc, CreatedBy: actor.UserID, CreatedAt: now, UpdatedAt: now,
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return catalog.Service{}, problem.Conflict("service_exists", "service %q already exists; choose another key", svc.Key)
+	}
+	if err != nil {
+		return catalog.Service{}, fmt.Errorf("creating service %q: %w", svc.Key, err)
+	}
+	return svc, nil
+}
+
+// UpdateService replaces a custom service's definition through change.
+func (m *Manager) UpdateService(ctx context.Context, actor Actor, key string, change func(*catalog.Service) error) (catalog.Service, error) {
+	if err := requireManage(actor); err != nil {
+		return catalog.Service{}, err
+	}
+	if _, ok := catalog.Lookup(key); ok {
+		return catalog.Service{}, problem.Forbidden("service_read_only",
+			"service %q is a default service and cannot be changed; create a custom service instead", key)
+	}
+	updated, err := m.store.UpdateService(ctx, actor.OrgID, key, func(c *store.CustomService) error {
+		if err := change(&c.Service); err != nil {
+			return err
+		}
+		c.Service.Key = key
+		c.Service.Kind = catalog.KindCustom
+		c.Service.Normalize()
+		if err := validateService(&c.Service); err != nil {
+			return err
+		}
+		c.UpdatedAt = m.now()
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return catalog.Service{}, problem.NotFound("service_not_found", "custom service %q not found", key)
+	}
+	if err != nil {
+		return catalog.Service{}, err
+	}
+	return updated.Service, nil
+}
+
+// DeleteService deletes a custom service that no application or
+// connection uses.
+func (m *Manager) DeleteService(ctx context.Context, actor Actor, key string) error {
+	if err := requireManage(actor); err != nil {
+		return err
+	}
+	if _, ok := catalog.Lookup(key); ok {
+		return problem.Forbidden("service_read_only", "service %q is a default service and cannot be deleted", key)
+	}
+	err := m.store.DeleteService(ctx, actor.OrgID, key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return problem.NotFound("service_not_found", "custom service %q not found", key)
+	case errors.Is(err, store.ErrInUse):
+		return problem.Conflict("service_in_use",
+			"service %q is used by applications or connections; delete them first", key)
+	case err != nil:
+		return fmt.Errorf("deleting service %q: %w", key, err)
+	}
+	return nil
+}
+
+// validateService turns catalog validation errors into a 422 problem that
+// lists each field.
+func validateService(svc *catalog.Service) error {
+	err := svc.Validate()
+	if err == nil {
+		return nil
+	}
+	var fields []map[string]string
+	for _, e := range flatten(err) {
+		var fe *catalog.FieldError
+		if errors.As(e, &fe) {
+			fields = append(fields, map[string]string{"field": fe.Field, "message": fe.Message})
+		} else {
+			fields = append(fields, map[string]string{"message": e.Error()})
+		}
+	}
+	return (&problem.Error{
+		Status: http.StatusUnprocessableEntity,
+		Code:   "invalid_service",
+		Detail: "service definition is invalid: " + err.Error(),
+	}).With("errors", fields)
+}
+
+// flatten returns the errors joined in err, or err itself.
+func flatten(err error) []error {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		return joined.Unwrap()
+	}
+	return []error{err}
+}
+
+func requireManage(actor Actor) error {
+	if !actor.CanManage() {
+		return problem.Forbidden("forbidden", "role %q may only read; ask an admin for the developer role", actor.Role)
+	}
+	return nil
+}

@@ -1,0 +1,83 @@
+package connections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/plugboard/plugboard/internal/store"
+)
+
+// Summary is a connection with the status that matters to one member.
+type Summary struct {
+	Connection store.Connection
+	// OwnerUsername is the owner's username, or the ID when the user is gone.
+	OwnerUsername string
+	// Status is the owner's credential status, the connection's status.
+	Status string
+	// MyStatus is the actor's own credential status on a shared connection.
+	MyStatus string
+	// Credential is the one the actor's calls use, when it exists.
+	Credential *store.Credential
+	// GrantedScopes are the scopes the provider granted to that credential,
+	// and MissingScopes the requested ones it did not grant.
+	GrantedScopes []string
+	MissingScopes []string
+	// Expiry of that credential's access token; zero when unknown.
+	Expiry    time.Time
+	LastError string
+}
+
+// Describe returns the connection's summary as actor sees it.
+func (m *Manager) Describe(ctx context.Context, actor Actor, conn store.Connection) (Summary, error) {
+	sum := Summary{Connection: conn, OwnerUsername: conn.OwnerID, GrantedScopes: []string{}, MissingScopes: []string{}}
+	if owner, err := m.store.GetUser(ctx, conn.OrgID, conn.OwnerID); err == nil {
+		sum.OwnerUsername = owner.Username
+	}
+	ownerCred, err := m.credentialStatus(ctx, conn, conn.OwnerID)
+	if err != nil {
+		return Summary{}, err
+	}
+	sum.Status = statusOf(ownerCred)
+	callCred := ownerCred
+	if conn.UseLoginUserCredentials {
+		mine, err := m.credentialStatus(ctx, conn, actor.UserID)
+		if err != nil {
+			return Summary{}, err
+		}
+		sum.MyStatus = statusOf(mine)
+		callCred = mine
+	}
+	if callCred != nil {
+		sum.Credential = callCred
+		sum.GrantedScopes = callCred.GrantedScopes
+		sum.Expiry = callCred.Expiry
+		sum.LastError = callCred.LastError
+		for _, s := range conn.Scopes {
+			if !slices.Contains(callCred.GrantedScopes, s) {
+				sum.MissingScopes = append(sum.MissingScopes, s)
+			}
+		}
+	}
+	return sum, nil
+}
+
+func (m *Manager) credentialStatus(ctx context.Context, conn store.Connection, userID string) (*store.Credential, error) {
+	cred, err := m.store.GetCredential(ctx, conn.OrgID, conn.ID, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading credential of connection %q: %w", conn.LinkName, err)
+	}
+	return &cred, nil
+}
+
+func statusOf(cred *store.Credential) string {
+	if cred == nil {
+		return store.StatusNotConnected
+	}
+	return cred.Status
+}

@@ -1,0 +1,51 @@
+package egress
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrHostNotAllowed means a URL's scheme, host or port is not on the
+	// service's allow-list, so no credential may be sent to it.
+	ErrHostNotAllowed = errors.New("host not allowed")
+
+	// ErrBlockedAddress means the destination resolved to an address that the
+	// egress guard blocks.
+	ErrBlockedAddress = errors.New("destination address blocked")
+
+	// ErrNoRetry is returned by an Authorizer that cannot refresh the
+	// credential after a 401; the Sender then returns the 401 as it is.
+	ErrNoRetry = errors.New("credential cannot be refreshed for a retry")
+
+	// ErrResponseTooLarge means a response body exceeded Sender.MaxResponseBody.
+	ErrResponseTooLarge = errors.New("response body too large")
+)
+
+// HostNotAllowedError is the error of an Allowlist check. Its message is safe
+// to show to the caller: it names the scheme or the host and port, never the
+// path, query or user information of the URL.
+type HostNotAllowedError struct {
+	// Host is the rejected host and port, empty when the URL was rejected
+	// before its host was read.
+	Host string
+	msg  string
+}
+
+func (e *HostNotAllowedError) Error() string { return e.msg }
+
+func (e *HostNotAllowedError) Unwrap() error { return ErrHostNotAllowed }
+
+// BlockedAddressError is the dial error of the egress guard.
+type BlockedAddressError struct {
+	// Address is the IP address and port that the dialer was about to
+	// connect to.
+	Address string
+}
+
+func (e *BlockedAddressError) Error() string {
+	return fmt.Sprintf("blocked connection to %s: the destination resolves to a private address "+
+		"(start plugboard with --allow-private-egress to allow it in development)", e.Address)
+}
+
+func (e *BlockedAddressError) Unwrap() error { return ErrBlockedAddress }

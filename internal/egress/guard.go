@@ -1,0 +1,134 @@
+package egress
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"syscall"
+	"time"
+)
+
+// Dial settings of http.DefaultTransport as of Go 1.26.
+const (
+	defaultDialTimeout = 30 * time.Second
+	defaultKeepAlive   = 30 * time.Second
+)
+
+// TransportOptions configures NewTransport.
+type TransportOptions struct {
+	// AllowPrivate turns the egress guard off, so private and loopback
+	// destinations can be reached. The --allow-private-egress flag sets it,
+	// for development and tests.
+	AllowPrivate bool
+
+	// DialTimeout bounds the connection to one address. Zero means 30 seconds.
+	DialTimeout time.Duration
+
+	// ResponseHeaderTimeout bounds the wait for the response headers after
+	// the request has been written. Zero means no limit.
+	ResponseHeaderTimeout time.Duration
+}
+
+// NewTransport returns a transport with the settings of http.DefaultTransport
+// (Go 1.26), except that it uses no proxy and its dialer runs the egress
+// guard. The guard checks every IP address the dialer is about to connect to,
+// after DNS resolution, so a host name that resolves to a private address is
+// blocked as well, on the first request and on every redirect. A blocked dial
+// fails with a *BlockedAddressError.
+//
+// The transport is built field by field rather than cloned from
+// http.DefaultTransport, so a program that changes the default transport
+// cannot bring in a dial function that bypasses the guard.
+func NewTransport(opts TransportOptions) *http.Transport {
+	dialer := &net.Dialer{
+		Timeout:   opts.DialTimeout,
+		KeepAlive: defaultKeepAlive,
+	}
+	if dialer.Timeout == 0 {
+		dialer.Timeout = defaultDialTimeout
+	}
+	if !opts.AllowPrivate {
+		dialer.Control = guardControl
+	}
+
+	return &http.Transport{
+		// Proxy stays nil: an environment-configured proxy would receive
+		// every request, credentials included.
+		Proxy:                 nil,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: 1 * time.Second,
+		ResponseHeaderTimeout: opts.ResponseHeaderTimeout,
+	}
+}
+
+// guardControl is a net.Dialer Control function. It runs after DNS
+// resolution, just before connect, with the literal IP address and port.
+func guardControl(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		// The dialer always passes "ip:port"; anything else is blocked
+		// rather than guessed at.
+		return &BlockedAddressError{Address: address}
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || isBlockedAddress(ip) {
+		return &BlockedAddressError{Address: address}
+	}
+	return nil
+}
+
+// isBlockedAddress reports whether ip is an address the egress guard blocks:
+// loopback, private (RFC 1918), link-local, unique-local (fc00::/7), IPv6
+// site-local (fec0::/10), unspecified, 0.0.0.0/8, multicast, the IPv4
+// broadcast address or carrier-grade NAT (100.64.0.0/10). IPv4-mapped IPv6
+// addresses and addresses in the NAT64 prefix 64:ff9b::/96 (RFC 6052) are
+// judged by the IPv4 address they carry.
+func isBlockedAddress(ip netip.Addr) bool {
+	
+	if v4, ok := nat64Embedded(ip); ok {
+		ip = v4
+	}
+	if !ip.IsValid() {
+		return true
+	}
+
+	if ip.IsUnspecified() || ip.IsLoopback() || ip.IsPrivate() ||
+		ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() {
+		return true
+	}
+
+	if ip.Is4() {
+		b := ip.As4()
+		switch {
+		case b[0] == 0: // 0.0.0.0/8, "this network" (RFC 1122)
+			return true
+		case b[0] == 100 && b[1]&0xc0 == 64: // 100.64.0.0/10, carrier-grade NAT (RFC 6598)
+			return true
+		case b == [4]byte{255, 255, 255, 255}:
+			return true
+		}
+		return false
+	}
+
+	b := ip.As16()
+	return b[0] == 0xfe && b[1]&0xc0 == 0xc0 // fec0::/10, deprecated site-local
+}
+
+// nat64Embedded returns the IPv4 address inside an address of the NAT64
+// well-known prefix 64:ff9b::/96, where a NAT64 gateway would connect.
+func nat64Embedded(ip netip.Addr) (netip.Addr, bool) {
+	if !ip.Is6() {
+		return netip.Addr{}, false
+	}
+	b := ip.As16()
+	prefix := [12]byte{0x00, 0x64, 0xff, 0x9b}
+	if [12]byte(b[:12]) != prefix {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4([4]byte(b[12:])), true
+}

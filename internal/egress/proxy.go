@@ -1,0 +1,86 @@
+package egress
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+)
+
+// Proxy forwards r to target with the connection's credential and streams the
+// response back to w. target is the full upstream URL (API base URL, path and
+// query), computed by the caller.
+//
+// The request keeps its method, body and headers, except hop-by-hop headers,
+// the caller's Authorization and Cookie, and the Forwarded, X-Forwarded-* and
+// X-Real-Ip headers. Its body is streamed; a body of up to MaxReplayBody
+// bytes is buffered first, so that after an upstream 401 the request can be
+// authorized again with retry set and sent once more. A longer body is not
+// retried and the 401 goes back as it is. Redirects are not followed: a 3xx
+// response goes back to the caller. The response loses its hop-by-hop headers
+// and Set-Cookie, because a cookie of the upstream would be stored for
+// plugboard's own origin. Server-sent events and responses of unknown length
+// are flushed as they arrive.
+//
+// A non-nil error means nothing has been written to w, so the caller writes
+// the error response. The error wraps ErrHostNotAllowed when the allow-list
+// rejects target, in which case nothing has been sent; ErrBlockedAddress when
+// the egress guard blocks the destination; and the Authorizer's errors.
+// When the upstream body fails after the response headers have been written,
+// the error is logged and Proxy panics with http.ErrAbortHandler, as
+// httputil.ReverseProxy does, so that the server resets the connection and
+// the client sees a truncated response rather than a complete one. A recovery
+// middleware must re-panic http.ErrAbortHandler.
+func (s *Sender) Proxy(w http.ResponseWriter, r *http.Request, target *url.URL, allow *Allowlist, auth Authorizer) error {
+	if err := allow.Check(target); err != nil {
+		return err
+	}
+
+	// httputil.ReverseProxy brings what a hand-written copy would have to
+	// repeat: trailers, 1xx responses, flushing of streamed responses, and
+	// aborting the connection when the upstream body fails mid-stream. The
+	// credential and the 401 retry live in its Transport.
+	var proxyErr error
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			out := *target
+			pr.Out.URL = &out
+			pr.Out.Host = ""
+			pr.Out.RequestURI = ""
+			removeHopByHopHeaders(pr.Out.Header)
+			removeCallerHeaders(pr.Out.Header)
+		},
+		Transport: roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			return s.proxyRoundTrip(req, allow, auth)
+		}),
+		ModifyResponse: func(resp *http.Response) error {
+			removeHopByHopHeaders(resp.Header)
+			resp.Header.Del("Set-Cookie")
+			s.logger().DebugContext(resp.Request.Context(), "proxied request",
+				"method", resp.Request.Method, "host", resp.Request.URL.Host, "status", resp.StatusCode)
+			return nil
+		},
+		// ReverseProxy calls ErrorHandler only before it writes the response
+		// headers, and synchronously, so the error can be handed back.
+		ErrorHandler: func(_ http.ResponseWriter, _ *http.Request, err error) {
+			proxyErr = err
+		},
+		ErrorLog: slog.NewLogLogger(s.logger().Handler(), slog.LevelWarn),
+	}
+	rp.ServeHTTP(w, r)
+	return proxyErr
+}
+
+// proxyRoundTrip buffers a replayable body, then authorizes and sends the
+// outgoing request of the reverse proxy.
+func (s *Sender) proxyRoundTrip(req *http.Request, allow *Allowlist, auth Authorizer) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	if err := bufferForReplay(req, s.maxReplayBody()); err != nil {
+		return nil, err
+	}
+	return s.sendAuthorized(req, allow, auth)
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }

@@ -1,0 +1,69 @@
+package members
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/plugboard/plugboard/internal/store"
+)
+
+// BootstrapResult is what the first start created.
+type BootstrapResult struct {
+	Created bool
+	OrgID   string
+	// Token is the admin's new API token when none was given; the caller
+	// prints it once. Empty when AdminToken was given or nothing was created.
+	Token Token
+}
+
+// Bootstrap creates the org "default" and its user "admin" when the database
+// has no org. The admin's API token is adminToken when it is set (it must
+// have the form of a plugboard token for that org, or be any string of 32 or
+// more characters, which is then used as the secret part); otherwise a new
+// token is returned to be shown once.
+func Bootstrap(ctx context.Context, st store.Store, adminToken string, now time.Time) (BootstrapResult, error) {
+	n, err := st.CountOrgs(ctx)
+	if err != nil {
+		return BootstrapResult{}, fmt.Errorf("counting orgs: %w", err)
+	}
+	if n > 0 {
+		return BootstrapResult{}, nil
+	}
+	org := store.Org{ID: NewID(), Name: DefaultOrg, CreatedAt: now}
+	if err := st.CreateOrg(ctx, org); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			// Another instance bootstrapped first.
+			return BootstrapResult{}, nil
+		}
+		return BootstrapResult{}, fmt.Errorf("creating org %q: %w", DefaultOrg, err)
+	}
+	admin := store.User{OrgID: org.ID, ID: NewID(), Username: AdminUsername, Role: store.RoleAdmin, CreatedAt: now}
+	if err := st.CreateUser(ctx, admin); err != nil {
+		return BootstrapResult{}, fmt.Errorf("creating user %q: %w", AdminUsername, err)
+	}
+
+	result := BootstrapResult{Created: true, OrgID: org.ID}
+	if adminToken != "" {
+		if len(adminToken) < 32 {
+			return BootstrapResult{}, fmt.Errorf("PLUGBOARD_ADMIN_TOKEN has %d characters; use at least 32 random characters", len(adminToken))
+		}
+		if err := st.CreateAPIToken(ctx, store.APIToken{
+			OrgID: org.ID, ID: FixedTokenID, UserID: admin.ID, Name: "bootstrap",
+			Hash: hashSecret(adminToken), CreatedAt: now,
+		}); err != nil {
+			return BootstrapResult{}, fmt.Errorf("storing admin token: %w", err)
+		}
+		return result, nil
+	}
+	token, _, err := IssueToken(ctx, st, org.ID, admin.ID, "bootstrap", nil, now)
+	if err != nil {
+		return BootstrapResult{}, err
+	}
+	result.Token = token
+	return result, nil
+}
+
+// FixedTokenID is the ID of the admin token given by PLUGBOARD_ADMIN_TOKEN.
+const FixedTokenID = "bootstrap"

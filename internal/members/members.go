@@ -1,0 +1,109 @@
+// Package members manages orgs, users and API tokens: the first start's
+// bootstrap and the authentication of API requests.
+package members
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/plugboard/plugboard/internal/store"
+)
+
+// DefaultOrg and AdminUsername are created on the first start.
+const (
+	DefaultOrg    = "default"
+	AdminUsername = "admin"
+)
+
+// tokenPrefix starts every API token, so secret scanners can spot them.
+const tokenPrefix = "pb_"
+
+// ErrInvalidToken is returned for a token that is malformed, unknown or
+// does not match its hash.
+var ErrInvalidToken = errors.New("invalid api token")
+
+// NewID returns a random 128-bit ID in hex.
+func NewID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never returns an error.
+	return hex.EncodeToString(b)
+}
+
+// Token is an API token's plaintext, shown once.
+type Token string
+
+// A token reads pb_<org id>_<token id>_<secret>: the IDs locate the row
+// with a key that includes the org, and only the secret's SHA-256 is stored.
+func formatToken(orgID, tokenID, secret string) Token {
+	return Token(tokenPrefix + orgID + "_" + tokenID + "_" + secret)
+}
+
+func parseToken(plain string) (orgID, tokenID, secret string, ok bool) {
+	rest, found := strings.CutPrefix(plain, tokenPrefix)
+	if !found {
+		return "", "", "", false
+	}
+	parts := strings.SplitN(rest, "_", 3)
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || len(parts[2]) < 32 {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
+}
+
+func hashSecret(secret string) []byte {
+	sum := sha256.Sum256([]byte(secret))
+	return sum[:]
+}
+
+// IssueToken creates an API token for a user and returns its plaintext.
+func IssueToken(ctx context.Context, st store.Store, orgID, userID, name string, permissions []string, now time.Time) (Token, store.APIToken, error) {
+	secretBytes := make([]byte, 32)
+	_, _ = rand.Read(secretBytes)
+	return issueWithSecret(ctx, st, orgID, userID, name, hex.EncodeToString(secretBytes), permissions, now)
+}
+
+func issueWithSecret(ctx context.Context, st store.Store, orgID, userID, name, secret string, permissions []string, now time.Time) (Token, store.APIToken, error) {
+	rec := store.APIToken{
+		OrgID:       orgID,
+		ID:          NewID()[:16],
+		UserID:      userID,
+		Name:        name,
+		Hash:        hashSecret(secret),
+		Permissions: permissions,
+		CreatedAt:   now,
+	}
+	if err := st.CreateAPIToken(ctx, rec); err != nil {
+		return "", store.APIToken{}, fmt.Errorf("storing api token %q: %w", name, err)
+	}
+	return formatToken(orgID, rec.ID, secret), rec, nil
+}
+
+// Authenticate returns the user and token record of a plaintext API token.
+func Authenticate(ctx context.Context, st store.Store, plain string) (store.User, store.APIToken, error) {
+	orgID, tokenID, secret, ok := parseToken(plain)
+	if !ok {
+		return store.User{}, store.APIToken{}, ErrInvalidToken
+	}
+	rec, err := st.GetAPIToken(ctx, orgID, tokenID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, store.APIToken{}, ErrInvalidToken
+	}
+	if err != nil {
+		return store.User{}, store.APIToken{}, fmt.Errorf("reading api token: %w", err)
+	}
+	if subtle.ConstantTimeCompare(rec.Hash, hashSecret(secret)) != 1 {
+		return store.User{}, store.APIToken{}, ErrInvalidToken
+	}
+	user, err := st.GetUser(ctx, orgID, rec.UserID)
+	if err != nil {
+		return store.User{}, store.APIToken{}, fmt.Errorf("reading user of api token: %w", err)
+	}
+	return user, rec, nil
+}

@@ -1,0 +1,23 @@
+// Package oauth is the OAuth 2.0 client side of plugboard. It builds the
+// authorization URL of the authorization code flow with PKCE S256, sends code
+// exchange, refresh and RFC 7009 revocation requests, and normalizes token
+// responses into a Token. Every request authenticates the client with the
+// method the service's settings name and never tries the other method.
+//
+// The authorization URL and the PKCE values come from golang.org/x/oauth2. The
+// token request is written here because x/oauth2 v0.38.0 (internal/token.go)
+// quotes the raw body of a failure response in its error text, where an issued
+// token would reach the logs. It also parses JSON labeled text/plain as a form,
+// rejects a fractional expires_in, normalizes neither token_type nor scope, and
+// counts expiry from time.Now instead of an injected clock.
+//
+// A token response may be JSON, form-encoded or text/plain. Its expires_in may
+// be a number, a numeric string or absent, and its token_type may use any
+// case. Its scope is a string split by the service's separator, or a JSON
+// array. An error member
+// in any response, a 200 included, and Slack's "ok": false are an *Error.
+// Members this package does not interpret are kept in Token.Extra.
+//
+// Client and Token redact their secrets in fmt and slog output. An *Error
+// contains only the error members of a response, never its raw body.
+package oauth

@@ -1,0 +1,285 @@
+package oauth
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"mime"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// maxExpiresIn caps expires_in at 2^31-1 seconds, about 68 years, as
+// golang.org/x/oauth2 does, so the expiry cannot overflow time.Duration.
+const maxExpiresIn = math.MaxInt32
+
+// isKnownMember reports whether the response member is interpreted here
+// rather than kept in Token.Extra.
+func isKnownMember(name string) bool {
+	switch name {
+	case "access_token", "token_type", "refresh_token", "expires_in", "scope",
+		"error", "error_description", "error_uri", "ok":
+		return true
+	}
+	return false
+}
+
+// parseMembers decodes an endpoint response body into its members. A body is
+// JSON when its content type is JSON or when it starts with '{', because some
+// providers label JSON as text/plain. Otherwise a form-encoded, text/plain or
+// unlabeled body is parsed as a form, as GitHub sends without an Accept header.
+// JSON numbers become json.Number and form values strings.
+func parseMembers(contentType string, body []byte) (map[string]any, error) {
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		mediaType = ""
+	}
+	body = bytes.TrimSpace(body)
+
+	switch {
+	case mediaType == "application/json", strings.HasSuffix(mediaType, "+json"),
+		bytes.HasPrefix(body, []byte("{")):
+		return parseJSONMembers(body)
+	case mediaType == "application/x-www-form-urlencoded", mediaType == "text/plain", mediaType == "":
+		return parseFormMembers(body)
+	default:
+		return nil, fmt.Errorf("unsupported content type %q: expected JSON or form-encoded; check the endpoint URL", mediaType)
+	}
+}
+
+func parseJSONMembers(body []byte) (map[string]any, error) {
+	decoder := json.NewDecoder(bytes.NewReader(body))
+	decoder.UseNumber()
+	var members map[string]any
+	if err := decoder.Decode(&members); err != nil {
+		return nil, fmt.Errorf("invalid JSON body: %w", err)
+	}
+	if _, err := decoder.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("invalid JSON body: data after the top-level object")
+	}
+	if members == nil {
+		return nil, errors.New("invalid JSON body: expected an object, got null")
+	}
+	return members, nil
+}
+
+func parseFormMembers(body []byte) (map[string]any, error) {
+	values, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, fmt.Errorf("invalid form-encoded body: %w", err)
+	}
+	members := make(map[string]any, len(values))
+	for name := range values {
+		members[name] = values.Get(name)
+	}
+	return members, nil
+}
+
+// errorFromMembers returns the error a response reports, or nil. An error
+// member that is a non-empty string is the RFC 6749 form. An object with
+// "code" and "message" is accepted too (Facebook's Graph API). Slack reports
+// failure with "ok": false next to a string error member.
+func errorFromMembers(members map[string]any, status int) *Error {
+	oauthErr := &Error{StatusCode: status}
+	switch value := members["error"].(type) {
+	case string:
+		if value == "" {
+			return okFalseError(members, status)
+		}
+		oauthErr.Code = value
+	case map[string]any:
+		oauthErr.Code, _ = value["code"].(string)
+		description, _ := value["message"].(string)
+		oauthErr.Description = truncateDescription(description)
+		return oauthErr
+	case nil:
+		return okFalseError(members, status)
+	default:
+		// An error member of another JSON type still marks a failure.
+	}
+
+	description, _ := members["error_description"].(string)
+	oauthErr.Description = truncateDescription(description)
+	oauthErr.URI, _ = members["error_uri"].(string)
+	return oauthErr
+}
+
+// okFalseError returns an *Error without a code for a Slack-style response
+// with "ok": false and no error member, or nil.
+func okFalseError(members map[string]any, status int) *Error {
+	if ok, isBool := members["ok"].(bool); isBool && !ok {
+		return &Error{Description: `response has "ok": false`, StatusCode: status}
+	}
+	return nil
+}
+
+// tokenFromMembers normalizes a successful token response. expires_in is
+// counted from now.
+func tokenFromMembers(members map[string]any, separator string, now time.Time) (*Token, error) {
+	token := &Token{}
+	var err error
+
+	if token.AccessToken, err = stringMember(members, "access_token"); err != nil {
+		return nil, err
+	}
+	if token.AccessToken == "" {
+		return nil, errMissingAccessToken
+	}
+	if token.RefreshToken, err = stringMember(members, "refresh_token"); err != nil {
+		return nil, err
+	}
+	tokenType, err := stringMember(members, "token_type")
+	if err != nil {
+		return nil, err
+	}
+	token.TokenType = canonicalTokenType(tokenType)
+
+	lifetime, err := parseExpiresIn(members["expires_in"])
+	if err != nil {
+		return nil, err
+	}
+	if lifetime > 0 {
+		token.Expiry = now.Add(lifetime)
+	}
+
+	if token.Scopes, token.ScopeReturned, err = parseScope(members["scope"], separator); err != nil {
+		return nil, err
+	}
+
+	for name, value := range members {
+		if isKnownMember(name) {
+			continue
+		}
+		if token.Extra == nil {
+			token.Extra = make(map[string]any)
+		}
+		token.Extra[name] = value
+	}
+	return token, nil
+}
+
+// stringMember returns the string member name, or "" when it is absent or
+// null. The error names the member but never contains its value.
+func stringMember(members map[string]any, name string) (string, error) {
+	switch value := members[name].(type) {
+	case nil:
+		return "", nil
+	case string:
+		return value, nil
+	default:
+		return "", fmt.Errorf("invalid %s in token response: expected a string, got %s", name, jsonKind(value))
+	}
+}
+
+// canonicalTokenType returns the registered spelling of a token type compared
+// without case (RFC 6749 section 5.1 makes the type case-insensitive), or the
+// type unchanged when it is not one of them.
+func canonicalTokenType(tokenType string) string {
+	tokenType = strings.TrimSpace(tokenType)
+	for _, canonical := range []string{"Bearer", "DPoP", "MAC"} {
+		if strings.EqualFold(tokenType, canonical) {
+			return canonical
+		}
+	}
+	return tokenType
+}
+
+// parseExpiresIn returns the lifetime from an expires_in member: a JSON
+// number, a numeric string (PayPal, form-encoded bodies) or absent. Zero means
+// no expiry is known. Fractions of a second are kept.
+func parseExpiresIn(value any) (time.Duration, error) {
+	var text string
+	switch value := value.(type) {
+	case nil:
+		return 0, nil
+	case json.Number:
+		text = value.String()
+	case string:
+		text = strings.TrimSpace(value)
+	default:
+		return 0, fmt.Errorf("invalid expires_in in token response: expected a number, got %s", jsonKind(value))
+	}
+	if text == "" {
+		return 0, nil
+	}
+
+	seconds, err := strconv.ParseFloat(text, 64)
+	if err != nil || math.IsNaN(seconds) {
+		return 0, fmt.Errorf("invalid expires_in %q in token response: expected a number of seconds", truncateDescription(text))
+	}
+	if seconds < 0 {
+		return 0, fmt.Errorf("invalid expires_in %q in token response: negative", text)
+	}
+	seconds = min(seconds, maxExpiresIn)
+	return time.Duration(seconds * float64(time.Second)), nil
+}
+
+// parseScope returns the granted scopes from a scope member, and whether the
+// member was present. A string is split by separator. When the separator is
+// whitespace, commas split too, because GitHub takes space-separated scopes
+// but returns them comma-separated. A JSON array of strings is accepted as is.
+func parseScope(value any, separator string) ([]string, bool, error) {
+	switch value := value.(type) {
+	case nil:
+		return nil, false, nil
+	case string:
+		return splitScope(value, separator), true, nil
+	case []any:
+		scopes := make([]string, 0, len(value))
+		for _, item := range value {
+			scope, ok := item.(string)
+			if !ok {
+				return nil, false, fmt.Errorf("invalid scope in token response: array item is %s, expected a string", jsonKind(item))
+			}
+			if scope = strings.TrimSpace(scope); scope != "" {
+				scopes = append(scopes, scope)
+			}
+		}
+		return scopes, true, nil
+	default:
+		return nil, false, fmt.Errorf("invalid scope in token response: expected a string or an array, got %s", jsonKind(value))
+	}
+}
+
+func splitScope(scope, separator string) []string {
+	var parts []string
+	if strings.TrimSpace(separator) == "" {
+		parts = strings.FieldsFunc(scope, func(r rune) bool {
+			return unicode.IsSpace(r) || r == ','
+		})
+	} else {
+		parts = strings.Split(scope, separator)
+	}
+
+	scopes := make([]string, 0, len(parts))
+	for _, part := range parts {
+		if part = strings.TrimSpace(part); part != "" {
+			scopes = append(scopes, part)
+		}
+	}
+	return scopes
+}
+
+// jsonKind names the JSON type of a decoded value for error messages.
+func jsonKind(value any) string {
+	switch value.(type) {
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	default:
+		return fmt.Sprintf("%T", value)
+	}
+}

@@ -1,0 +1,143 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/plugboard/plugboard/internal/store"
+)
+
+const connectionColumns = `org_id, id, link_name, name, description, service_key, application_id, scopes,
+	use_login_user_credentials, owner_id, created_at, updated_at`
+
+func scanConnection(row interface{ Scan(...any) error }) (store.Connection, error) {
+	var c store.Connection
+	var scopes, created, updated string
+	var shared int
+	if err := row.Scan(&c.OrgID, &c.ID, &c.LinkName, &c.Name, &c.Description, &c.ServiceKey, &c.ApplicationID,
+		&scopes, &shared, &c.OwnerID, &created, &updated); err != nil {
+		return store.Connection{}, err
+	}
+	c.Scopes = decodeStrings(scopes)
+	c.UseLoginUserCredentials = shared != 0
+	c.CreatedAt = parseTime(created)
+	c.UpdatedAt = parseTime(updated)
+	return c, nil
+}
+
+// CreateConnection inserts a connection.
+func (s *Store) CreateConnection(ctx context.Context, c store.Connection) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO connections (`+connectionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.OrgID, c.ID, c.LinkName, c.Name, c.Description, c.ServiceKey, c.ApplicationID, encodeJSON(nonNil(c.Scopes)),
+		boolInt(c.UseLoginUserCredentials), c.OwnerID, formatTime(c.CreatedAt), formatTime(c.UpdatedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("connection %q: %w", c.LinkName, store.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("inserting connection %q: %w", c.LinkName, err)
+	}
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// GetConnection returns a connection by link name.
+func (s *Store) GetConnection(ctx context.Context, orgID, linkName string) (store.Connection, error) {
+	c, err := scanConnection(s.db.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM connections WHERE org_id = ? AND link_name = ?`, orgID, linkName))
+	if err != nil {
+		return store.Connection{}, notFound(err, "connection %q", linkName)
+	}
+	return c, nil
+}
+
+// GetConnectionByID returns a connection by ID.
+func (s *Store) GetConnectionByID(ctx context.Context, orgID, id string) (store.Connection, error) {
+	c, err := scanConnection(s.db.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM connections WHERE org_id = ? AND id = ?`, orgID, id))
+	if err != nil {
+		return store.Connection{}, notFound(err, "connection %q", id)
+	}
+	return c, nil
+}
+
+// ListConnections lists connections in link name order.
+func (s *Store) ListConnections(ctx context.Context, orgID string, opts store.ListConnectionsOptions) ([]store.Connection, error) {
+	query := `SELECT ` + connectionColumns + ` FROM connections WHERE org_id = ? AND link_name > ?`
+	args := []any{orgID, opts.After}
+	if opts.OwnerID != "" {
+		query += ` AND owner_id = ?`
+		args = append(args, opts.OwnerID)
+	}
+	if opts.NotOwnerID != "" {
+		query += ` AND owner_id <> ?`
+		args = append(args, opts.NotOwnerID)
+	}
+	if opts.SharedOnly {
+		query += ` AND use_login_user_credentials = 1`
+	}
+	query += ` ORDER BY link_name`
+	if opts.Limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, opts.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing connections: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Connection
+	for rows.Next() {
+		c, err := scanConnection(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading connection: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// UpdateConnection runs update on a connection and its credentials, then
+// stores the connection. The ID, link name, service and owner cannot change.
+func (s *Store) UpdateConnection(ctx context.Context, orgID, linkName string, update func(*store.Connection, []store.Credential) error) (store.Connection, error) {
+	var result store.Connection
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		c, err := scanConnection(tx.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM connections WHERE org_id = ? AND link_name = ?`, orgID, linkName))
+		if err != nil {
+			return notFound(err, "connection %q", linkName)
+		}
+		creds, err := listCredentials(ctx, tx, orgID, c.ID)
+		if err != nil {
+			return err
+		}
+		if err := update(&c, creds); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE connections SET name = ?, description = ?, application_id = ?, scopes = ?,
+			use_login_user_credentials = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
+			c.Name, c.Description, c.ApplicationID, encodeJSON(nonNil(c.Scopes)), boolInt(c.UseLoginUserCredentials),
+			formatTime(c.UpdatedAt), orgID, c.ID); err != nil {
+			return fmt.Errorf("updating connection %q: %w", linkName, err)
+		}
+		result = c
+		return nil
+	})
+	return result, err
+}
+
+// DeleteConnection deletes a connection; its credentials and OAuth states go
+// with it through ON DELETE CASCADE.
+func (s *Store) DeleteConnection(ctx context.Context, orgID, linkName string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM connections WHERE org_id = ? AND link_name = ?`, orgID, linkName)
+	if err != nil {
+		return fmt.Errorf("deleting connection %q: %w", linkName, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("connection %q: %w", linkName, store.ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/plugboard/plugboard/internal/store"
+)
+
+const credentialColumns = `org_id, connection_id, user_id, status, access_token_sealed, refresh_token_sealed, secrets_sealed,
+	token_type, expiry, granted_scopes, extras, last_error, last_error_class, last_error_at, connected_at, refreshed_at, updated_at`
+
+func scanCredential(row interface{ Scan(...any) error }) (store.Credential, error) {
+	var c store.Credential
+	var expiry, scopes, extras, errorAt, connected, refreshed, updated string
+	if err := row.Scan(&c.OrgID, &c.ConnectionID, &c.UserID, &c.Status, &c.AccessTokenSealed, &c.RefreshTokenSealed,
+		&c.SecretsSealed, &c.TokenType, &expiry, &scopes, &extras, &c.LastError, &c.LastErrorClass, &errorAt,
+		&connected, &refreshed, &updated); err != nil {
+		return store.Credential{}, err
+	}
+	c.Expiry = parseTime(expiry)
+	c.GrantedScopes = decodeStrings(scopes)
+	c.Extras = decodeMap(extras)
+	c.LastErrorAt = parseTime(errorAt)
+	c.ConnectedAt = parseTime(connected)
+	c.RefreshedAt = parseTime(refreshed)
+	c.UpdatedAt = parseTime(updated)
+	return c, nil
+}
+
+func credentialArgs(c store.Credential) []any {
+	extras := c.Extras
+	if extras == nil {
+		extras = map[string]any{}
+	}
+	return []any{c.OrgID, c.ConnectionID, c.UserID, c.Status, c.AccessTokenSealed, c.RefreshTokenSealed, c.SecretsSealed,
+		c.TokenType, formatTime(c.Expiry), encodeJSON(nonNil(c.GrantedScopes)), encodeJSON(extras), c.LastError,
+		c.LastErrorClass, formatTime(c.LastErrorAt), formatTime(c.ConnectedAt), formatTime(c.RefreshedAt), formatTime(c.UpdatedAt)}
+}
+
+const credentialUpsert = `INSERT INTO credentials (` + credentialColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (org_id, connection_id, user_id) DO UPDATE SET
+	status = excluded.status, access_token_sealed = excluded.access_token_sealed,
+	refresh_token_sealed = excluded.refresh_token_sealed, secrets_sealed = excluded.secrets_sealed,
+	token_type = excluded.token_type, expiry = excluded.expiry, granted_scopes = excluded.granted_scopes,
+	extras = excluded.extras, last_error = excluded.last_error, last_error_class = excluded.last_error_class,
+	last_error_at = excluded.last_error_at, connected_at = excluded.connected_at,
+	refreshed_at = excluded.refreshed_at, updated_at = excluded.updated_at`
+
+// GetCredential returns one user's credential of a connection.
+func (s *Store) GetCredential(ctx context.Context, orgID, connectionID, userID string) (store.Credential, error) {
+	c, err := scanCredential(s.db.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials
+		WHERE org_id = ? AND connection_id = ? AND user_id = ?`, orgID, connectionID, userID))
+	if err != nil {
+		return store.Credential{}, notFound(err, "credential of user %q", userID)
+	}
+	return c, nil
+}
+
+// ListCredentials returns every credential of a connection.
+func (s *Store) ListCredentials(ctx context.Context, orgID, connectionID string) ([]store.Credential, error) {
+	return listCredentials(ctx, s.db, orgID, connectionID)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func listCredentials(ctx context.Context, q querier, orgID, connectionID string) ([]store.Credential, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+credentialColumns+` FROM credentials
+		WHERE org_id = ? AND connection_id = ? ORDER BY user_id`, orgID, connectionID)
+	if err != nil {
+		return nil, fmt.Errorf("listing credentials: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Credential
+	for rows.Next() {
+		c, err := scanCredential(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading credential: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// PutCredential inserts or replaces a credential.
+func (s *Store) PutCredential(ctx context.Context, c store.Credential) error {
+	if _, err := s.db.ExecContext(ctx, credentialUpsert, credentialArgs(c)...); err != nil {
+		return fmt.Errorf("storing credential of user %q: %w", c.UserID, err)
+	}
+	return nil
+}
+
+// UpdateCredential runs update on a credential inside an IMMEDIATE
+// transaction, which holds SQLite's write lock until the new value is
+// committed.
+func (s *Store) UpdateCredential(ctx context.Context, orgID, connectionID, userID string, update func(*store.Credential) error) (store.Credential, error) {
+	var result store.Credential
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		c, err := scanCredential(tx.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials
+			WHERE org_id = ? AND connection_id = ? AND user_id = ?`, orgID, connectionID, userID))
+		if err != nil {
+			return notFound(err, "credential of user %q", userID)
+		}
+		if err := update(&c); err != nil {
+			return err
+		}
+		c.OrgID, c.ConnectionID, c.UserID = orgID, connectionID, userID
+		if _, err := tx.ExecContext(ctx, credentialUpsert, credentialArgs(c)...); err != nil {
+			return fmt.Errorf("storing credential of user %q: %w", userID, err)
+		}
+		result = c
+		return nil
+	})
+	return result, err
+}
+
+// DeleteCredential deletes one user's credential of a connection.
+func (s *Store) DeleteCredential(ctx context.Context, orgID, connectionID, userID string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM credentials WHERE org_id = ? AND connection_id = ? AND user_id = ?`,
+		orgID, connectionID, userID)
+	if err != nil {
+		return fmt.Errorf("deleting credential of user %q: %w", userID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("credential of user %q: %w", userID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// CreateOAuthState inserts a pending authorization.
+func (s *Store) CreateOAuthState(ctx context.Context, st store.OAuthState) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO oauth_states (org_id, id, connection_id, user_id, verifier_sealed, return_to, expires_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		st.OrgID, st.ID, st.ConnectionID, st.UserID, st.VerifierSealed, st.ReturnTo, formatTime(st.ExpiresAt), formatTime(st.CreatedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("oauth state: %w", store.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("inserting oauth state: %w", err)
+	}
+	return nil
+}
+
+// TakeOAuthState deletes and returns a pending authorization.
+func (s *Store) TakeOAuthState(ctx context.Context, orgID, id string) (store.OAuthState, error) {
+	var st store.OAuthState
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var expires, created string
+		err := tx.QueryRowContext(ctx, `SELECT org_id, id, connection_id, user_id, verifier_sealed, return_to, expires_at, created_at
+			FROM oauth_states WHERE org_id = ? AND id = ?`, orgID, id).
+			Scan(&st.OrgID, &st.ID, &st.ConnectionID, &st.UserID, &st.VerifierSealed, &st.ReturnTo, &expires, &created)
+		if err != nil {
+			return notFound(err, "oauth state")
+		}
+		st.ExpiresAt = parseTime(expires)
+		st.CreatedAt = parseTime(created)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM oauth_states WHERE org_id = ? AND id = ?`, orgID, id); err != nil {
+			return fmt.Errorf("deleting oauth state: %w", err)
+		}
+		return nil
+	})
+	return st, err
+}
+
+// DeleteExpiredOAuthStates deletes states that expired before now.
+func (s *Store) DeleteExpiredOAuthStates(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM oauth_states WHERE expires_at < ?`, formatTime(now))
+	if err != nil {
+		return 0, fmt.Errorf("deleting expired oauth states: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

@@ -1,0 +1,126 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/plugboard/plugboard/internal/store"
+)
+
+// CreateOrg inserts an org.
+func (s *Store) CreateOrg(ctx context.Context, org store.Org) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)`,
+		org.ID, org.Name, formatTime(org.CreatedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("org %q: %w", org.Name, store.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("inserting org %q: %w", org.Name, err)
+	}
+	return nil
+}
+
+// GetOrgByName returns the org with the given name.
+func (s *Store) GetOrgByName(ctx context.Context, name string) (store.Org, error) {
+	var org store.Org
+	var created string
+	err := s.db.QueryRowContext(ctx, `SELECT id, name, created_at FROM orgs WHERE name = ?`, name).
+		Scan(&org.ID, &org.Name, &created)
+	if err != nil {
+		return store.Org{}, notFound(err, "org %q", name)
+	}
+	org.CreatedAt = parseTime(created)
+	return org, nil
+}
+
+// CountOrgs returns the number of orgs.
+func (s *Store) CountOrgs(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM orgs`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting orgs: %w", err)
+	}
+	return n, nil
+}
+
+// CreateUser inserts a user.
+func (s *Store) CreateUser(ctx context.Context, u store.User) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO users (org_id, id, username, role, created_at) VALUES (?, ?, ?, ?, ?)`,
+		u.OrgID, u.ID, u.Username, u.Role, formatTime(u.CreatedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("user %q: %w", u.Username, store.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("inserting user %q: %w", u.Username, err)
+	}
+	return nil
+}
+
+const userColumns = `org_id, id, username, role, created_at`
+
+func scanUser(row interface{ Scan(...any) error }) (store.User, error) {
+	var u store.User
+	var created string
+	if err := row.Scan(&u.OrgID, &u.ID, &u.Username, &u.Role, &created); err != nil {
+		return store.User{}, err
+	}
+	u.CreatedAt = parseTime(created)
+	return u, nil
+}
+
+// GetUser returns a user by ID.
+func (s *Store) GetUser(ctx context.Context, orgID, userID string) (store.User, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE org_id = ? AND id = ?`, orgID, userID))
+	if err != nil {
+		return store.User{}, notFound(err, "user %q", userID)
+	}
+	return u, nil
+}
+
+// GetUserByUsername returns a user by username.
+func (s *Store) GetUserByUsername(ctx context.Context, orgID, username string) (store.User, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE org_id = ? AND username = ?`, orgID, username))
+	if err != nil {
+		return store.User{}, notFound(err, "user %q", username)
+	}
+	return u, nil
+}
+
+// CreateAPIToken inserts an API token.
+func (s *Store) CreateAPIToken(ctx context.Context, t store.APIToken) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens (org_id, id, user_id, name, hash, permissions, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		t.OrgID, t.ID, t.UserID, t.Name, t.Hash, encodeJSON(nonNil(t.Permissions)), formatTime(t.CreatedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("api token %q: %w", t.ID, store.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("inserting api token %q: %w", t.Name, err)
+	}
+	return nil
+}
+
+// GetAPIToken returns an API token by ID.
+func (s *Store) GetAPIToken(ctx context.Context, orgID, tokenID string) (store.APIToken, error) {
+	var t store.APIToken
+	var permissions, created, used string
+	err := s.db.QueryRowContext(ctx, `SELECT org_id, id, user_id, name, hash, permissions, created_at, last_used_at
+		FROM api_tokens WHERE org_id = ? AND id = ?`, orgID, tokenID).
+		Scan(&t.OrgID, &t.ID, &t.UserID, &t.Name, &t.Hash, &permissions, &created, &used)
+	if err != nil {
+		return store.APIToken{}, notFound(err, "api token %q", tokenID)
+	}
+	t.Permissions = decodeStrings(permissions)
+	t.CreatedAt = parseTime(created)
+	t.LastUsedAt = parseTime(used)
+	return t, nil
+}
+
+// TouchAPIToken records when a token was last used.
+func (s *Store) TouchAPIToken(ctx context.Context, orgID, tokenID string, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE org_id = ? AND id = ?`,
+		formatTime(at), orgID, tokenID)
+	if err != nil {
+		return fmt.Errorf("updating api token %q: %w", tokenID, err)
+	}
+	return nil
+}

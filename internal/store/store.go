@@ -1,0 +1,227 @@
+// Package store defines plugboard's storage port: the records it keeps and
+// the one interface every backend implements. Backends live in sub-packages
+// and all pass the conformance suite in storetest.
+//
+// Every record belongs to one organization, and every method takes the org
+// ID, so no query crosses organizations. Secret columns hold text sealed by
+// the secrets package; the store never sees plaintext secrets.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/plugboard/plugboard/internal/catalog"
+)
+
+// Errors returned by every backend, wrapped with the record involved.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("already exists")
+)
+
+// Store is the storage port. Update methods run their function inside the
+// backend's transaction with the row locked, so a read-modify-write is atomic
+// across goroutines and, for shared databases, across instances. A function
+// that returns an error rolls the transaction back and the error is returned
+// unchanged.
+type Store interface {
+	Ping(ctx context.Context) error
+	Close() error
+
+	CreateOrg(ctx context.Context, org Org) error
+	GetOrgByName(ctx context.Context, name string) (Org, error)
+	CountOrgs(ctx context.Context) (int, error)
+
+	CreateUser(ctx context.Context, user User) error
+	GetUser(ctx context.Context, orgID, userID string) (User, error)
+	GetUserByUsername(ctx context.Context, orgID, username string) (User, error)
+
+	CreateAPIToken(ctx context.Context, token APIToken) error
+	GetAPIToken(ctx context.Context, orgID, tokenID string) (APIToken, error)
+	TouchAPIToken(ctx context.Context, orgID, tokenID string, at time.Time) error
+
+	CreateService(ctx context.Context, svc CustomService) error
+	GetService(ctx context.Context, orgID, key string) (CustomService, error)
+	ListServices(ctx context.Context, orgID string) ([]CustomService, error)
+	UpdateService(ctx context.Context, orgID, key string, update func(*CustomService) error) (CustomService, error)
+	// DeleteService deletes a custom service; it fails with ErrInUse while
+	// applications or connections refer to it.
+	DeleteService(ctx context.Context, orgID, key string) error
+
+	CreateApplication(ctx context.Context, app Application) error
+	GetApplication(ctx context.Context, orgID, id string) (Application, error)
+	// ListApplications lists an org's applications, of one service when
+	// serviceKey is not empty.
+	ListApplications(ctx context.Context, orgID, serviceKey string) ([]Application, error)
+	// UpdateApplication also clears the default flag of the service's other
+	// applications when the update sets it.
+	UpdateApplication(ctx context.Context, orgID, id string, update func(*Application) error) (Application, error)
+	// DeleteApplication fails with ErrInUse while connections use it.
+	DeleteApplication(ctx context.Context, orgID, id string) error
+
+	// CreateConnection fails with ErrConflict when the link name is taken.
+	CreateConnection(ctx context.Context, conn Connection) error
+	GetConnection(ctx context.Context, orgID, linkName string) (Connection, error)
+	GetConnectionByID(ctx context.Context, orgID, id string) (Connection, error)
+	ListConnections(ctx context.Context, orgID string, opts ListConnectionsOptions) ([]Connection, error)
+	// UpdateConnection passes the connection and its credentials to update,
+	// so a rule that depends on credential status is checked in the same
+	// transaction as the write.
+	UpdateConnection(ctx context.Context, orgID, linkName string, update func(*Connection, []Credential) error) (Connection, error)
+	// DeleteConnection deletes the connection, its credentials and its
+	// pending OAuth states.
+	DeleteConnection(ctx context.Context, orgID, linkName string) error
+
+	GetCredential(ctx context.Context, orgID, connectionID, userID string) (Credential, error)
+	ListCredentials(ctx context.Context, orgID, connectionID string) ([]Credential, error)
+	// PutCredential inserts or replaces a credential.
+	PutCredential(ctx context.Context, cred Credential) error
+	// UpdateCredential locks the credential's row, passes the current value
+	// to update and writes the result in the same transaction. This is the
+	// refresh path: lock, re-read, re-check, refresh, persist.
+	UpdateCredential(ctx context.Context, orgID, connectionID, userID string, update func(*Credential) error) (Credential, error)
+	DeleteCredential(ctx context.Context, orgID, connectionID, userID string) error
+
+	CreateOAuthState(ctx context.Context, state OAuthState) error
+	// TakeOAuthState deletes the state and returns it, so a state is used at
+	// most once. Expired states are returned too; the caller checks expiry.
+	TakeOAuthState(ctx context.Context, orgID, id string) (OAuthState, error)
+	DeleteExpiredOAuthStates(ctx context.Context, now time.Time) (int, error)
+}
+
+// ErrInUse is returned when a record cannot be deleted because others refer
+// to it.
+var ErrInUse = errors.New("in use")
+
+// PermissionReadCredentials lets an API token fetch access tokens through
+// GET /v1/connections/{link}/credential.
+const PermissionReadCredentials = "credentials:read"
+
+// Org is an organization, the tenant.
+type Org struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Roles of a member.
+const (
+	RoleAdmin     = "admin"
+	RoleDeveloper = "developer"
+	RoleViewer    = "viewer"
+)
+
+// User is a member of an org.
+type User struct {
+	OrgID     string
+	ID        string
+	Username  string
+	Role      string
+	CreatedAt time.Time
+}
+
+// APIToken is a user's API token. Only the SHA-256 hash of the secret part is
+// stored.
+type APIToken struct {
+	OrgID  string
+	ID     string
+	UserID string
+	Name   string
+	Hash   []byte
+	// Permissions are extra rights beyond the user's role, such as
+	// PermissionReadCredentials.
+	Permissions []string
+	CreatedAt   time.Time
+	LastUsedAt  time.Time
+}
+
+// CustomService is a service defined by an org member.
+type CustomService struct {
+	OrgID     string
+	Service   catalog.Service
+	CreatedBy string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Application is an OAuth client registered with a service's provider.
+type Application struct {
+	OrgID              string
+	ID                 string
+	ServiceKey         string
+	Name               string
+	ClientID           string
+	ClientSecretSealed string
+	Default            bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// Connection is a named use of a service.
+type Connection struct {
+	OrgID                   string
+	ID                      string
+	LinkName                string
+	Name                    string
+	Description             string
+	ServiceKey              string
+	ApplicationID           string
+	Scopes                  []string
+	UseLoginUserCredentials bool
+	OwnerID                 string
+	CreatedAt               time.Time
+	UpdatedAt               time.Time
+}
+
+// ListConnectionsOptions filter and page a connection list. Connections come
+// in link name order, after the link name After when it is set.
+type ListConnectionsOptions struct {
+	OwnerID    string // only connections this user owns
+	NotOwnerID string // only connections this user does not own
+	SharedOnly bool   // only connections with UseLoginUserCredentials
+	After      string
+	Limit      int
+}
+
+// Credential statuses.
+const (
+	StatusNotConnected = "not_connected"
+	StatusConnected    = "connected"
+	StatusNeedsReauth  = "needs_reauth"
+)
+
+// Credential is the tokens or keys of one connection for one user. The
+// sealed fields are opened by the connections package.
+type Credential struct {
+	OrgID              string
+	ConnectionID       string
+	UserID             string
+	Status             string
+	AccessTokenSealed  string
+	RefreshTokenSealed string
+	SecretsSealed      string // API key or basic credentials, as sealed JSON
+	TokenType          string
+	Expiry             time.Time // zero when the token does not expire
+	GrantedScopes      []string
+	Extras             map[string]any
+	LastError          string
+	LastErrorClass     string // "transient" or "permanent"
+	LastErrorAt        time.Time
+	ConnectedAt        time.Time
+	RefreshedAt        time.Time
+	UpdatedAt          time.Time
+}
+
+// OAuthState is a pending authorization code flow.
+type OAuthState struct {
+	OrgID          string
+	ID             string // the state parameter's hash, hex encoded
+	ConnectionID   string
+	UserID         string
+	VerifierSealed string
+	ReturnTo       string
+	ExpiresAt      time.Time
+	CreatedAt      time.Time
+}
