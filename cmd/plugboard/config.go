@@ -8,6 +8,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/plugboard/plugboard/internal/connections"
 )
 
 // config is the server configuration. Every flag has an environment twin,
@@ -18,6 +21,7 @@ type config struct {
 	PublicURL          string
 	DatabaseURL        string
 	AllowPrivateEgress bool
+	RefreshSkew        time.Duration
 	LogLevel           string
 	LogFormat          string
 	MasterKey          string
@@ -43,12 +47,21 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	}
 	fs.BoolVar(&c.AllowPrivateEgress, "allow-private-egress", allowPrivate,
 		"allow outgoing requests to loopback, private and link-local addresses, for development and tests (env PLUGBOARD_ALLOW_PRIVATE_EGRESS=true)")
+	skew, err := envDuration("PLUGBOARD_REFRESH_SKEW", connections.DefaultRefreshSkew)
+	if err != nil {
+		return config{}, err
+	}
+	fs.DurationVar(&c.RefreshSkew, "refresh-skew", skew,
+		"refresh an access token when it expires within this duration, such as 60s (env PLUGBOARD_REFRESH_SKEW)")
 	fs.StringVar(&c.LogLevel, "log-level", envOr("PLUGBOARD_LOG_LEVEL", "info"),
 		"log level: debug, info, warn or error (env PLUGBOARD_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr("PLUGBOARD_LOG_FORMAT", "text"),
 		"log format: text or json (env PLUGBOARD_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, errUsage
+	}
+	if c.RefreshSkew < 0 {
+		return config{}, fmt.Errorf("--refresh-skew %s is negative; use 0s or more", c.RefreshSkew)
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected argument %q; %s takes only flags", fs.Arg(0), name)
@@ -81,6 +94,18 @@ func envBool(name string) (bool, error) {
 		return false, fmt.Errorf("%s=%q is not a boolean; use true or false", name, v)
 	}
 	return b, nil
+}
+
+func envDuration(name string, fallback time.Duration) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return fallback, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q is not a duration; use a value such as 60s", name, v)
+	}
+	return d, nil
 }
 
 func newLogger(c config, w io.Writer) (*slog.Logger, error) {

@@ -99,12 +99,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		logger.Warn("private egress is allowed: credentials may be sent to loopback and private addresses; use this only in development")
 	}
 	sender := egress.NewSender(transport, logger)
+	skew := c.RefreshSkew
+	if skew == 0 {
+		skew = connections.NoRefreshSkew
+	}
 	manager := connections.New(connections.Options{
-		Store:      st,
-		Keyring:    keyring,
-		PublicURL:  c.PublicURL,
-		HTTPClient: &http.Client{Transport: egress.NewTransport(transport)},
-		Logger:     logger,
+		Store:       st,
+		Keyring:     keyring,
+		PublicURL:   c.PublicURL,
+		HTTPClient:  &http.Client{Transport: egress.NewTransport(transport)},
+		Logger:      logger,
+		RefreshSkew: skew,
 	})
 	server := api.New(api.Options{Store: st, Connections: manager, Sender: sender, Logger: logger})
 

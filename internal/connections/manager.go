@@ -41,11 +41,17 @@ type Options struct {
 	PublicURL string
 	// HTTPClient sends token, refresh and revocation requests. It should
 	// carry the egress guard.
-	HTTPClient  *http.Client
-	Logger      *slog.Logger
-	Now         func() time.Time
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	Now        func() time.Time
+	// RefreshSkew is how long before expiry a token is refreshed. Zero
+	// means DefaultRefreshSkew, and NoRefreshSkew refreshes only at expiry.
 	RefreshSkew time.Duration
 }
+
+// NoRefreshSkew, as Options.RefreshSkew, refreshes tokens only once they
+// have expired.
+const NoRefreshSkew time.Duration = -1
 
 // Manager applies the connection rules on top of a store.
 type Manager struct {
@@ -79,8 +85,11 @@ func New(opts Options) *Manager {
 	if m.now == nil {
 		m.now = time.Now
 	}
-	if m.refreshSkew == 0 {
+	switch {
+	case m.refreshSkew == 0:
 		m.refreshSkew = DefaultRefreshSkew
+	case m.refreshSkew < 0:
+		m.refreshSkew = 0
 	}
 	return m
 }

@@ -25,9 +25,9 @@ type Allowlist struct {
 
 // NewAllowlist builds the allow-list of a service. The API base URL, when not
 // empty, must be an http or https URL and contributes its host with its
-// explicit or default port. Each extra entry is "host" or "host:port"
-// (an IPv6 address in brackets); a bare host means the default port of the
-// request's scheme, 443 for https and 80 for http.
+// explicit or default port. Each extra entry is "host" or "host:port", with
+// an IPv6 address in brackets. A bare host means the default port of the
+// request's scheme: 443 for https and 80 for http.
 func NewAllowlist(apiBaseURL string, extra []string) (*Allowlist, error) {
 	a := &Allowlist{hostPorts: map[string]bool{}, hosts: map[string]bool{}}
 
@@ -116,7 +116,7 @@ func urlHostPort(u *url.URL) (host, port string, err error) {
 }
 
 // parseAllowedHost splits an allowed_hosts entry into its normalized host and
-// port; the port is empty for a bare host.
+// port. The port is empty for a bare host.
 func parseAllowedHost(entry string) (host, port string, err error) {
 	switch {
 	case entry == "":

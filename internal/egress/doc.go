@@ -8,15 +8,16 @@
 //     The check runs before the first request and before every redirect hop.
 //     A redirect to any other host is returned to the caller, not followed.
 //   - A transport from NewTransport checks the IP address it is about to
-//     connect to, after DNS resolution and on every redirect, and blocks
+//     connect to, after DNS resolution and on every redirect. It blocks
 //     loopback, private, link-local (169.254.169.254 included), unique-local,
 //     unspecified, multicast, broadcast and carrier-grade NAT addresses, also
 //     in their IPv4-mapped and NAT64 IPv6 forms, unless
-//     TransportOptions.AllowPrivate is set. It ignores proxy settings from the
-//     environment, so requests go straight to the destination.
+//     TransportOptions.AllowPrivate is set.
+//   - The transport ignores proxy settings from the environment, so requests
+//     go straight to the destination.
 //   - The caller's own Authorization header and hop-by-hop headers never
-//     reach the upstream; the Authorizer sets the credential last. The proxy
-//     also drops the caller's Cookie and forwarding headers.
+//     reach the upstream, and the Authorizer sets the credential last. The
+//     proxy also drops the caller's Cookie and forwarding headers.
 //   - After an upstream 401 the request is authorized again, with retry set,
 //     and sent once more, but only when its body can be replayed.
 package egress

@@ -15,7 +15,7 @@ var (
 	ErrBlockedAddress = errors.New("destination address blocked")
 
 	// ErrNoRetry is returned by an Authorizer that cannot refresh the
-	// credential after a 401; the Sender then returns the 401 as it is.
+	// credential after a 401. The Sender then returns the 401 as it is.
 	ErrNoRetry = errors.New("credential cannot be refreshed for a retry")
 
 	// ErrResponseTooLarge means a response body exceeded Sender.MaxResponseBody.

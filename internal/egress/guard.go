@@ -88,7 +88,7 @@ func guardControl(_, address string, _ syscall.RawConn) error {
 // addresses and addresses in the NAT64 prefix 64:ff9b::/96 (RFC 6052) are
 // judged by the IPv4 address they carry.
 func isBlockedAddress(ip netip.Addr) bool {
-	
+	ip = ip.WithZone("").Unmap()
 	if v4, ok := nat64Embedded(ip); ok {
 		ip = v4
 	}

@@ -17,7 +17,7 @@ const maxRedirects = 10
 
 // Request is an invoke call, shaped like Deluge's invokeurl.
 type Request struct {
-	// Method is the HTTP method; empty means GET.
+	// Method is the HTTP method. Empty means GET.
 	Method string
 	// URL is the absolute http or https URL to call.
 	URL string
@@ -31,7 +31,7 @@ type Request struct {
 	Body []byte
 }
 
-// Response is the upstream's answer to an invoke call.
+// Response is the upstream response to an invoke call.
 type Response struct {
 	StatusCode int
 	// Header is the response header without hop-by-hop headers.
@@ -51,9 +51,9 @@ type Response struct {
 // request other than GET or HEAD into a GET without body; 307 and 308 keep
 // the method and body.
 //
-// The error wraps ErrHostNotAllowed when the allow-list rejects the URL, in
-// which case nothing has been sent; ErrBlockedAddress when the egress guard
-// blocks the destination; and the Authorizer's errors.
+// When the allow-list rejects the URL, nothing is sent and the error wraps
+// ErrHostNotAllowed. When the egress guard blocks the destination, the error
+// wraps ErrBlockedAddress. Errors of the Authorizer are wrapped as well.
 func (s *Sender) Do(ctx context.Context, req *Request, allow *Allowlist, auth Authorizer) (*Response, error) {
 	httpReq, err := newInvokeRequest(ctx, req)
 	if err != nil {
@@ -89,7 +89,7 @@ func newInvokeRequest(ctx context.Context, req *Request) (*http.Request, error) 
 
 	target, err := url.Parse(req.URL)
 	if err != nil {
-		// Report only the cause: the URL may carry the caller's own secrets.
+		// Report only the cause, because the URL may contain the caller's own secrets.
 		var urlErr *url.Error
 		if errors.As(err, &urlErr) {
 			err = urlErr.Err

@@ -486,3 +486,26 @@ func TestSenderWithoutTransport(t *testing.T) {
 		t.Errorf("upstream connections = %d, want 0", got)
 	}
 }
+
+func TestDoDropsCallerAuthorization(t *testing.T) {
+	up := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ string) {
+		w.WriteHeader(http.StatusOK)
+	})
+	req := &Request{URL: up.URL + "/v1/items", Headers: map[string]string{"Authorization": "Bearer caller-token"}}
+
+	_, err := newTestSender(t, true).Do(t.Context(), req, allowlistFor(t, up), queryKeyAuthorizer{key: "connection-key"})
+	if err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+
+	got := up.recorded()
+	if len(got) != 1 {
+		t.Fatalf("upstream got %d requests, want 1", len(got))
+	}
+	if auth, ok := got[0].Header["Authorization"]; ok {
+		t.Errorf("upstream got Authorization %q, want none", auth)
+	}
+	if got[0].RawQuery != "api_key=connection-key" {
+		t.Errorf("query = %q, want the connection's key", got[0].RawQuery)
+	}
+}

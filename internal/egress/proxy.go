@@ -13,19 +13,20 @@ import (
 //
 // The request keeps its method, body and headers, except hop-by-hop headers,
 // the caller's Authorization and Cookie, and the Forwarded, X-Forwarded-* and
-// X-Real-Ip headers. Its body is streamed; a body of up to MaxReplayBody
-// bytes is buffered first, so that after an upstream 401 the request can be
-// authorized again with retry set and sent once more. A longer body is not
-// retried and the 401 goes back as it is. Redirects are not followed: a 3xx
+// X-Real-Ip headers. Its body is streamed, but a body of up to MaxReplayBody
+// bytes is buffered first. After an upstream 401, such a request is
+// authorized again with retry set and sent once more. A request with a
+// longer body is not retried, and the 401 goes back as it is. Redirects are not followed: a 3xx
 // response goes back to the caller. The response loses its hop-by-hop headers
 // and Set-Cookie, because a cookie of the upstream would be stored for
 // plugboard's own origin. Server-sent events and responses of unknown length
 // are flushed as they arrive.
 //
 // A non-nil error means nothing has been written to w, so the caller writes
-// the error response. The error wraps ErrHostNotAllowed when the allow-list
-// rejects target, in which case nothing has been sent; ErrBlockedAddress when
-// the egress guard blocks the destination; and the Authorizer's errors.
+// the error response. When the allow-list rejects target, nothing is sent and
+// the error wraps ErrHostNotAllowed. When the egress guard blocks the
+// destination, the error wraps ErrBlockedAddress. Errors of the Authorizer
+// are wrapped as well.
 // When the upstream body fails after the response headers have been written,
 // the error is logged and Proxy panics with http.ErrAbortHandler, as
 // httputil.ReverseProxy does, so that the server resets the connection and

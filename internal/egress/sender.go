@@ -33,7 +33,7 @@ type Authorizer interface {
 // concurrent use once its fields are set.
 type Sender struct {
 	// Client sends each request. Its Transport must come from NewTransport,
-	// or wrap one, so that the egress guard applies; a nil Transport is an
+	// or wrap one, so that the egress guard applies. A nil Transport is an
 	// error rather than http.DefaultTransport. The Sender ignores
 	// Client.CheckRedirect and Client.Jar, because it handles redirects itself
 	// and must not share cookies between callers. Client.Timeout also cuts
@@ -85,9 +85,9 @@ func (s *Sender) maxResponseBody() int64 {
 }
 
 // sendAuthorized authorizes a copy of req and sends it. When the upstream
-// answers 401 and the body of req can be replayed, it authorizes a new copy
-// with retry set and sends that once. req itself is not changed, so a
-// caller can build the next redirect hop from it without a stale credential.
+// returns 401 and the body of req can be replayed, it authorizes a new copy
+// with retry set and sends that once. The credential goes on the copies
+// only, so the caller can build the next redirect hop from req.
 func (s *Sender) sendAuthorized(req *http.Request, allow *Allowlist, auth Authorizer) (*http.Response, error) {
 	ctx := req.Context()
 
@@ -149,7 +149,7 @@ func (s *Sender) sendChecked(req *http.Request, allow *Allowlist) (*http.Respons
 
 	resp, err := client.Do(req)
 	if err != nil {
-		// A *url.Error prints the whole URL, whose query may hold a
+		// A *url.Error prints the whole URL, whose query may contain a
 		// credential that the Authorizer added, so keep only its cause.
 		var urlErr *url.Error
 		if errors.As(err, &urlErr) {

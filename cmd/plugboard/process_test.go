@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binaryPath is the plugboard binary that TestMain builds for the tests that
+// run it as a process.
+var binaryPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "plugboard-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "creating temp folder:", err)
+		os.Exit(1)
+	}
+	binaryPath = filepath.Join(dir, "plugboard")
+	build := exec.Command("go", "build", "-o", binaryPath, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building plugboard:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// testAdminToken is the admin token given to test instances.
+const testAdminToken = "test-admin-token-0123456789abcdef0123456789"
+
+// instance is a plugboard process started by a test.
+type instance struct {
+	URL     string
+	DataDir string
+	cmd     *exec.Cmd
+	logs    *lockedBuffer
+	done    chan error
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// freeAddr returns a loopback address with a port that was free a moment
+// ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// startInstance runs plugboard serve with private egress allowed and waits
+// until /readyz answers. The process is stopped with SIGTERM at cleanup.
+func startInstance(t *testing.T, extraArgs ...string) *instance {
+	t.Helper()
+	addr := freeAddr(t)
+	inst := &instance{URL: "http://" + addr, DataDir: t.TempDir(), logs: &lockedBuffer{}, done: make(chan error, 1)}
+	args := append([]string{"serve", "--addr", addr, "--data-dir", inst.DataDir, "--allow-private-egress", "--log-level", "debug"}, extraArgs...)
+	inst.cmd = exec.Command(binaryPath, args...)
+	inst.cmd.Env = append(os.Environ(), "PLUGBOARD_ADMIN_TOKEN="+testAdminToken)
+	inst.cmd.Stdout, inst.cmd.Stderr = inst.logs, inst.logs
+	if err := inst.cmd.Start(); err != nil {
+		t.Fatalf("starting plugboard: %v", err)
+	}
+	go func() { inst.done <- inst.cmd.Wait() }()
+	t.Cleanup(func() {
+		inst.stop(t)
+		if t.Failed() {
+			t.Logf("plugboard log:\n%s", inst.logs.String())
+		}
+	})
+
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(inst.URL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return inst
+			}
+		}
+		select {
+		case err := <-inst.done:
+			t.Fatalf("plugboard exited at start: %v\n%s", err, inst.logs.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("plugboard did not become ready within 20s\n%s", inst.logs.String())
+	return nil
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (inst *instance) stop(t *testing.T) error {
+	if inst.cmd.ProcessState != nil {
+		return nil
+	}
+	_ = inst.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-inst.done:
+		inst.done <- err
+		return err
+	case <-time.After(35 * time.Second):
+		_ = inst.cmd.Process.Kill()
+		t.Errorf("plugboard did not stop within 35s of SIGTERM")
+		return fmt.Errorf("killed")
+	}
+}
+
+// apiResponse is a decoded API answer.
+type apiResponse struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r apiResponse) JSON(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("response is not a JSON object: %v\n%s", err, r.Body)
+	}
+	return m
+}
+
+// call sends an API request with token and a JSON body when body is not
+// nil. It does not follow redirects.
+func call(t *testing.T, method, url, token string, body any) apiResponse {
+	t.Helper()
+	var reader io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reader = bytes.NewReader(b)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, url, reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return apiResponse{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// mustStatus fails the test unless the response has the wanted status.
+func mustStatus(t *testing.T, what string, r apiResponse, want int) {
+	t.Helper()
+	if r.Status != want {
+		t.Fatalf("%s: status %d, want %d\n%s", what, r.Status, want, r.Body)
+	}
+}
+
+func TestServeStopsOnSIGTERM(t *testing.T) {
+	inst := startInstance(t)
+	if err := inst.stop(t); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	if !strings.Contains(inst.logs.String(), "msg=stopped") {
+		t.Errorf("log has no clean stop:\n%s", inst.logs.String())
+	}
+}

@@ -1,0 +1,3 @@
+// Package pkgdoc holds a repository-wide test: every Go package in the
+// module has a package doc comment.
+package pkgdoc
