@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/egress"
 	"github.com/plugboard/plugboard/internal/store"
@@ -21,26 +24,37 @@ type Options struct {
 	Sender      *egress.Sender
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// Registry receives the HTTP metrics and serves /metrics; nil means a
+	// new registry with the Go and process collectors.
+	Registry *prometheus.Registry
 }
 
 // Server is the HTTP API.
 type Server struct {
-	store  store.Store
-	conns  *connections.Manager
-	sender *egress.Sender
-	logger *slog.Logger
-	now    func() time.Time
+	store    store.Store
+	conns    *connections.Manager
+	sender   *egress.Sender
+	logger   *slog.Logger
+	now      func() time.Time
+	registry *prometheus.Registry
+	metrics  *metrics
 }
 
 // New returns a Server.
 func New(opts Options) *Server {
-	s := &Server{store: opts.Store, conns: opts.Connections, sender: opts.Sender, logger: opts.Logger, now: opts.Now}
+	s := &Server{store: opts.Store, conns: opts.Connections, sender: opts.Sender, logger: opts.Logger, now: opts.Now,
+		registry: opts.Registry}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.registry == nil {
+		s.registry = prometheus.NewRegistry()
+		s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	s.metrics = newMetrics(s.registry)
 	return s
 }
 
@@ -75,6 +89,7 @@ func (s *Server) Routes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/healthz", Public: true, handle: s.healthz},
 		{Method: "GET", Path: "/readyz", Public: true, handle: s.readyz},
+		{Method: "GET", Path: "/metrics", Public: true, handle: s.serveMetrics},
 		{Method: "GET", Path: "/v1/openapi.json", Public: true, handle: s.openAPI},
 		{Method: "GET", Path: "/oauth/callback", Public: true, handle: s.oauthCallback},
 
@@ -114,12 +129,17 @@ func (s *Server) Handler() http.Handler {
 		if rt.authed != nil {
 			h = s.authenticate(rt.authed)
 		}
-		mux.Handle(rt.Pattern(), s.adapt(h))
+		mux.Handle(rt.Pattern(), s.metrics.instrument(rt.Path, s.adapt(h)))
 	}
 	mux.Handle("/", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
 		return notFoundRoute(r)
 	}))
 	return s.recoverPanics(mux)
+}
+
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
+	metricsHandler(s.registry).ServeHTTP(w, r)
+	return nil
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/plugboard/plugboard/internal/catalog"
+	"github.com/plugboard/plugboard/internal/egress"
 	"github.com/plugboard/plugboard/internal/oauth"
 	"github.com/plugboard/plugboard/internal/problem"
 	"github.com/plugboard/plugboard/internal/secrets"
@@ -218,6 +219,7 @@ func (m *Manager) CompleteAuthorization(ctx context.Context, state, code, errorC
 	defer cancel()
 	token, err := cfg.Exchange(exchangeCtx, code, verifier)
 	if err != nil {
+		redactProviderError(err, code, verifier, cfg.Client.Secret)
 		m.logger.Warn("code exchange failed", "org_id", conn.OrgID, "connection", conn.LinkName, "err", err)
 		return result, problem.Wrap(err, http.StatusBadGateway, "token_exchange_failed",
 			"the provider rejected the authorization code: %s", describeOAuthError(err))
@@ -255,7 +257,31 @@ func describeOAuthError(err error) string {
 		}
 		return fmt.Sprintf("HTTP status %d", oe.StatusCode)
 	}
+	if errors.Is(err, egress.ErrBlockedAddress) {
+		return "the token endpoint resolves to a private or loopback address, which plugboard refuses unless started with --allow-private-egress"
+	}
 	return "the token endpoint could not be reached"
+}
+
+// redactedValue replaces a secret that a provider echoed in its error.
+const redactedValue = "[redacted]"
+
+// redactProviderError removes each non-empty value from the description and
+// URI of the *oauth.Error in err, changing it in place. A provider may echo a
+// token, a code or the client secret in its error, and that text reaches
+// logs, problem details and the credential's last error.
+func redactProviderError(err error, values ...string) {
+	var oe *oauth.Error
+	if !errors.As(err, &oe) {
+		return
+	}
+	for _, v := range values {
+		if v == "" {
+			continue
+		}
+		oe.Description = strings.ReplaceAll(oe.Description, v, redactedValue)
+		oe.URI = strings.ReplaceAll(oe.URI, v, redactedValue)
+	}
 }
 
 func (m *Manager) storeSecrets(ctx context.Context, conn store.Connection, svc catalog.Service, userID string, given map[string]secrets.Secret) (ConnectResult, error) {

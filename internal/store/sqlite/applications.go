@@ -87,17 +87,24 @@ func (s *Store) ListApplications(ctx context.Context, orgID, serviceKey string) 
 	return out, rows.Err()
 }
 
-// UpdateApplication runs update on an application and stores the result.
+// UpdateApplication runs update on an application, stores the result and
+// returns the stored application. The org, ID, service and creation time
+// cannot change.
 func (s *Store) UpdateApplication(ctx context.Context, orgID, id string, update func(*store.Application) error) (store.Application, error) {
 	var result store.Application
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		a, err := scanApplication(tx.QueryRowContext(ctx, `SELECT `+applicationColumns+` FROM applications WHERE org_id = ? AND id = ?`, orgID, id))
+		const query = `SELECT ` + applicationColumns + ` FROM applications WHERE org_id = ? AND id = ?`
+		current, err := scanApplication(tx.QueryRowContext(ctx, query, orgID, id))
 		if err != nil {
 			return notFound(err, "application %q", id)
 		}
+		a := current
 		if err := update(&a); err != nil {
 			return err
 		}
+		// Restored before clearDefault, which must clear the defaults of
+		// this application's own service.
+		a.OrgID, a.ID, a.ServiceKey, a.CreatedAt = current.OrgID, current.ID, current.ServiceKey, current.CreatedAt
 		if a.Default {
 			if err := clearDefault(ctx, tx, orgID, a.ServiceKey, id); err != nil {
 				return err
@@ -108,7 +115,9 @@ func (s *Store) UpdateApplication(ctx context.Context, orgID, id string, update 
 			a.Name, a.ClientID, a.ClientSecretSealed, boolInt(a.Default), formatTime(a.UpdatedAt), orgID, id); err != nil {
 			return fmt.Errorf("updating application %q: %w", id, err)
 		}
-		result = a
+		if result, err = scanApplication(tx.QueryRowContext(ctx, query, orgID, id)); err != nil {
+			return fmt.Errorf("reading updated application %q: %w", id, err)
+		}
 		return nil
 	})
 	return result, err

@@ -101,29 +101,34 @@ func (s *Store) ListConnections(ctx context.Context, orgID string, opts store.Li
 	return out, rows.Err()
 }
 
-// UpdateConnection runs update on a connection and its credentials, then
-// stores the connection. The ID, link name, service and owner cannot change.
+// UpdateConnection runs update on a connection and its credentials, stores
+// the connection and returns the stored connection. The org, ID, link name,
+// service, owner and creation time cannot change.
 func (s *Store) UpdateConnection(ctx context.Context, orgID, linkName string, update func(*store.Connection, []store.Credential) error) (store.Connection, error) {
 	var result store.Connection
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		c, err := scanConnection(tx.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM connections WHERE org_id = ? AND link_name = ?`, orgID, linkName))
+		const query = `SELECT ` + connectionColumns + ` FROM connections WHERE org_id = ? AND id = ?`
+		current, err := scanConnection(tx.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM connections WHERE org_id = ? AND link_name = ?`, orgID, linkName))
 		if err != nil {
 			return notFound(err, "connection %q", linkName)
 		}
-		creds, err := listCredentials(ctx, tx, orgID, c.ID)
+		creds, err := listCredentials(ctx, tx, orgID, current.ID)
 		if err != nil {
 			return err
 		}
+		c := current
 		if err := update(&c, creds); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE connections SET name = ?, description = ?, application_id = ?, scopes = ?,
 			use_login_user_credentials = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
 			c.Name, c.Description, c.ApplicationID, encodeJSON(nonNil(c.Scopes)), boolInt(c.UseLoginUserCredentials),
-			formatTime(c.UpdatedAt), orgID, c.ID); err != nil {
+			formatTime(c.UpdatedAt), orgID, current.ID); err != nil {
 			return fmt.Errorf("updating connection %q: %w", linkName, err)
 		}
-		result = c
+		if result, err = scanConnection(tx.QueryRowContext(ctx, query, orgID, current.ID)); err != nil {
+			return fmt.Errorf("reading updated connection %q: %w", linkName, err)
+		}
 		return nil
 	})
 	return result, err

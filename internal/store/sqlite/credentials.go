@@ -96,12 +96,13 @@ func (s *Store) PutCredential(ctx context.Context, c store.Credential) error {
 
 // UpdateCredential runs update on a credential inside an IMMEDIATE
 // transaction, which holds SQLite's write lock until the new value is
-// committed.
+// committed, and returns the stored credential. The org, connection and user
+// cannot change.
 func (s *Store) UpdateCredential(ctx context.Context, orgID, connectionID, userID string, update func(*store.Credential) error) (store.Credential, error) {
 	var result store.Credential
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		c, err := scanCredential(tx.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials
-			WHERE org_id = ? AND connection_id = ? AND user_id = ?`, orgID, connectionID, userID))
+		const query = `SELECT ` + credentialColumns + ` FROM credentials WHERE org_id = ? AND connection_id = ? AND user_id = ?`
+		c, err := scanCredential(tx.QueryRowContext(ctx, query, orgID, connectionID, userID))
 		if err != nil {
 			return notFound(err, "credential of user %q", userID)
 		}
@@ -112,7 +113,9 @@ func (s *Store) UpdateCredential(ctx context.Context, orgID, connectionID, userI
 		if _, err := tx.ExecContext(ctx, credentialUpsert, credentialArgs(c)...); err != nil {
 			return fmt.Errorf("storing credential of user %q: %w", userID, err)
 		}
-		result = c
+		if result, err = scanCredential(tx.QueryRowContext(ctx, query, orgID, connectionID, userID)); err != nil {
+			return fmt.Errorf("reading updated credential of user %q: %w", userID, err)
+		}
 		return nil
 	})
 	return result, err

@@ -117,10 +117,13 @@ func (s *Store) GetAPIToken(ctx context.Context, orgID, tokenID string) (store.A
 
 // TouchAPIToken records when a token was last used.
 func (s *Store) TouchAPIToken(ctx context.Context, orgID, tokenID string, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE org_id = ? AND id = ?`,
+	res, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE org_id = ? AND id = ?`,
 		formatTime(at), orgID, tokenID)
 	if err != nil {
 		return fmt.Errorf("updating api token %q: %w", tokenID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("api token %q: %w", tokenID, store.ErrNotFound)
 	}
 	return nil
 }

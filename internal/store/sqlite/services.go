@@ -66,12 +66,14 @@ func (s *Store) ListServices(ctx context.Context, orgID string) ([]store.CustomS
 	return out, rows.Err()
 }
 
-// UpdateService runs update on a custom service and stores the result. The
-// key cannot change.
+// UpdateService runs update on a custom service, stores the result and
+// returns the stored service. The org, key, creator and creation time cannot
+// change.
 func (s *Store) UpdateService(ctx context.Context, orgID, key string, update func(*store.CustomService) error) (store.CustomService, error) {
 	var result store.CustomService
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		svc, err := scanService(tx.QueryRowContext(ctx, `SELECT `+serviceColumns+` FROM services WHERE org_id = ? AND key = ?`, orgID, key))
+		const query = `SELECT ` + serviceColumns + ` FROM services WHERE org_id = ? AND key = ?`
+		svc, err := scanService(tx.QueryRowContext(ctx, query, orgID, key))
 		if err != nil {
 			return notFound(err, "service %q", key)
 		}
@@ -83,7 +85,9 @@ func (s *Store) UpdateService(ctx context.Context, orgID, key string, update fun
 			encodeJSON(svc.Service), formatTime(svc.UpdatedAt), orgID, key); err != nil {
 			return fmt.Errorf("updating service %q: %w", key, err)
 		}
-		result = svc
+		if result, err = scanService(tx.QueryRowContext(ctx, query, orgID, key)); err != nil {
+			return fmt.Errorf("reading updated service %q: %w", key, err)
+		}
 		return nil
 	})
 	return result, err
