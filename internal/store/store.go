@@ -25,7 +25,13 @@ var (
 // backend's transaction with the row locked, so a read-modify-write is atomic
 // across goroutines and, for shared databases, across instances. A function
 // that returns an error rolls the transaction back and the error is returned
-// unchanged.
+// unchanged. An update function cannot change a record's identity (org, ID,
+// key or link name, service, owner, creation time), and an update returns the
+// record as stored, exactly as a later get returns it.
+//
+// Times come back in UTC with nanosecond precision; a zero time stays zero.
+// A method given a record that does not exist returns an error wrapping
+// ErrNotFound.
 type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
