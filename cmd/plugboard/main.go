@@ -34,6 +34,9 @@ const usage = `plugboard: a self-hosted connections service
 Server:
   plugboard serve [flags]        run the server (plugboard serve -h lists flags)
   plugboard migrate [flags]      apply database migrations and exit
+  plugboard rotate-key [flags]   add a new primary master key and reseal every secret
+  plugboard reseal [flags]       reseal secrets not under the primary key (after rotate-key
+                                 with PLUGBOARD_MASTER_KEY)
 
 Client (talks to a running server; set PLUGBOARD_URL and PLUGBOARD_TOKEN):
   plugboard services [query]                         list services
@@ -55,6 +58,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], stderr)
+	case "rotate-key":
+		return rotateKey(ctx, args[1:], stdout, stderr)
+	case "reseal":
+		return reseal(ctx, args[1:], stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -86,8 +86,14 @@ func freeAddr(t *testing.T) string {
 // until /readyz answers. The process is stopped with SIGTERM at cleanup.
 func startInstance(t *testing.T, extraArgs ...string) *instance {
 	t.Helper()
+	return startInstanceIn(t, t.TempDir(), extraArgs...)
+}
+
+// startInstanceIn is startInstance with a given data folder.
+func startInstanceIn(t *testing.T, dataDir string, extraArgs ...string) *instance {
+	t.Helper()
 	addr := freeAddr(t)
-	inst := &instance{URL: "http://" + addr, DataDir: t.TempDir(), logs: &lockedBuffer{}, done: make(chan error, 1)}
+	inst := &instance{URL: "http://" + addr, DataDir: dataDir, logs: &lockedBuffer{}, done: make(chan error, 1)}
 	args := append([]string{"serve", "--addr", addr, "--data-dir", inst.DataDir, "--allow-private-egress", "--log-level", "debug"}, extraArgs...)
 	inst.cmd = exec.Command(binaryPath, args...)
 	inst.cmd.Env = append(os.Environ(), "PLUGBOARD_ADMIN_TOKEN="+testAdminToken)

@@ -90,6 +90,12 @@ type Store interface {
 	UpdateCredential(ctx context.Context, orgID, connectionID, userID string, update func(*Credential) error) (Credential, error)
 	DeleteCredential(ctx context.Context, orgID, connectionID, userID string) error
 
+	// ResealAll passes every non-empty sealed value of every org to reseal
+	// and stores the returned text where it differs, all in one
+	// transaction, so a failure leaves every value as it was. It returns
+	// the number of values changed.
+	ResealAll(ctx context.Context, reseal func(SealedValue) (string, error)) (int, error)
+
 	CreateOAuthState(ctx context.Context, state OAuthState) error
 	// TakeOAuthState deletes the state and returns it, so a state is used at
 	// most once. Expired states are returned too; the caller checks expiry.
@@ -218,6 +224,20 @@ type Credential struct {
 	ConnectedAt        time.Time
 	RefreshedAt        time.Time
 	UpdatedAt          time.Time
+}
+
+// SealedValue is one sealed secret of one row, as ResealAll visits it.
+type SealedValue struct {
+	OrgID string
+	// Table and Column name the record kind and field: "applications"
+	// and "client_secret"; "credentials" and "access_token",
+	// "refresh_token" or "secrets"; "oauth_states" and "verifier".
+	Table  string
+	Column string
+	// Key is the row's key within the org: the application ID; the
+	// connection ID and the user ID; the state ID.
+	Key    []string
+	Sealed string
 }
 
 // OAuthState is a pending authorization code flow.

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Credentials", testCredentials},
 		{"OAuthStates", testOAuthStates},
 		{"OrgIsolation", testOrgIsolation},
+		{"ResealAll", testResealAll},
 	}
 	for _, group := range groups {
 		t.Run(group.name, func(t *testing.T) {
