@@ -37,7 +37,7 @@ func TestCLIMainJob(t *testing.T) {
 	mustStatus(t, "create api_key service", call(t, "POST", v1+"/services", testAdminToken, map[string]any{
 		"key": "devices", "name": "Devices", "auth_type": "api_key",
 		"api_key": map[string]any{"params": []map[string]string{{"name": "X-API-Key", "in": "header"}}},
-		"scopes": []any{}, "api_base_url": upstream.URL + "/v2",
+		"scopes":  []any{}, "api_base_url": upstream.URL + "/v2",
 	}), http.StatusCreated)
 	out, err = runCLI(t, inst, "connection", "create", "Plant devices", "devices")
 	if err != nil || !strings.Contains(out, "plant_devices") {

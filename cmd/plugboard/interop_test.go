@@ -161,7 +161,7 @@ func runInterop(t *testing.T, authMethod string, rotate bool) {
 	})
 	mustStatus(t, "invoke", resp, http.StatusOK)
 	var invoked struct {
-		StatusCode int           `json:"status_code"`
+		StatusCode int            `json:"status_code"`
 		Body       oauthtest.Echo `json:"body"`
 	}
 	if err := json.Unmarshal(resp.Body, &invoked); err != nil {

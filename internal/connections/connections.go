@@ -49,7 +49,8 @@ func (m *Manager) CreateConnection(ctx context.Context, actor Actor, in Connecti
 		return store.Connection{}, err
 	}
 
-	var scopes []string
+	// An empty list, not nil, so the result matches what the store returns.
+	scopes := []string{}
 	if in.Scopes != nil {
 		scopes = dedupe(*in.Scopes)
 	}
