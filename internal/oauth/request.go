@@ -82,6 +82,9 @@ func (c *Config) requestToken(ctx context.Context, form url.Values) (*Token, err
 	}
 
 	members, parseErr := parseMembers(resp.contentType, resp.body)
+	if _, hasToken := members["access_token"]; !hasToken {
+		redactMembers(members, sentSecrets(form, c.Client))
+	}
 	if !resp.successful() {
 		if parseErr == nil {
 			if oauthErr := errorFromMembers(members, resp.status); oauthErr != nil {

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -41,7 +42,13 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	query.Add("_pragma", "foreign_keys(1)")
 	query.Add("_pragma", "synchronous(NORMAL)")
 	query.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + query.Encode()
+	// The absolute path goes through url.URL so that "#", "?" and "%" in a
+	// folder name are escaped instead of ending the path or the query.
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("resolving sqlite database path %q: %w", path, err)
+	}
+	dsn := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: query.Encode()}).String()
 
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
