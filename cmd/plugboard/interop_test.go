@@ -193,7 +193,7 @@ func runInterop(t *testing.T, authMethod string, rotate bool) {
 		}
 	}
 
-	// A token the provider ended before its expiry: the upstream answers
+	// A token the provider ended before its expiry: the upstream returns
 	// 401, and plugboard refreshes once and retries.
 	resp = call(t, "POST", v1+"/tokens", admin, map[string]any{"name": "sdk", "permissions": []string{"credentials:read"}})
 	mustStatus(t, "create token", resp, http.StatusCreated)

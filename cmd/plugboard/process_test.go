@@ -83,7 +83,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // startInstance runs plugboard serve with private egress allowed and waits
-// until /readyz answers. The process is stopped with SIGTERM at cleanup.
+// until /readyz returns 200. The process is stopped with SIGTERM at cleanup.
 func startInstance(t *testing.T, extraArgs ...string) *instance {
 	t.Helper()
 	return startInstanceIn(t, t.TempDir(), extraArgs...)
@@ -145,7 +145,7 @@ func (inst *instance) stop(t *testing.T) error {
 	}
 }
 
-// apiResponse is a decoded API answer.
+// apiResponse is a decoded API response.
 type apiResponse struct {
 	Status int
 	Header http.Header

@@ -165,7 +165,7 @@ func (m *Manager) openClientSecret(app store.Application) (string, error) {
 	return string(plain), nil
 }
 
-// pickApplication applies rule R6: an explicit application must belong to
+// pickApplication picks the application of a new connection. An explicit application must belong to
 // the service; otherwise the only one, or the default one, is used.
 func (m *Manager) pickApplication(ctx context.Context, orgID string, svc catalog.Service, explicit string) (string, error) {
 	if explicit != "" {

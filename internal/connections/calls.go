@@ -24,7 +24,7 @@ type Call struct {
 }
 
 // PrepareCall resolves the connection, its service and the credential that
-// actor's calls use (rule R4), and returns what egress needs to send them.
+// actor's calls use, and returns what egress needs to send them.
 func (m *Manager) PrepareCall(ctx context.Context, actor Actor, link string) (*Call, error) {
 	conn, err := m.Connection(ctx, actor.OrgID, link)
 	if err != nil {

@@ -156,7 +156,8 @@ func (m *Manager) oauthConfig(ctx context.Context, conn store.Connection, svc ca
 	}, nil
 }
 
-// CallbackResult tells the callback handler where to send the browser.
+// CallbackResult is the connection a callback completed and where the
+// browser goes next.
 type CallbackResult struct {
 	LinkName string
 	ReturnTo string

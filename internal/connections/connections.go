@@ -27,8 +27,8 @@ type ConnectionInput struct {
 // maxLinkNameAttempts bounds the _2, _3 ... suffixes tried on a clash.
 const maxLinkNameAttempts = 1000
 
-// CreateConnection creates a connection owned by actor, applying rules R1
-// (link name), R5 (scopes) and R6 (application).
+// CreateConnection creates a connection owned by actor, with a link name
+// derived or checked, declared scopes and an application picked.
 func (m *Manager) CreateConnection(ctx context.Context, actor Actor, in ConnectionInput) (store.Connection, error) {
 	if err := requireManage(actor); err != nil {
 		return store.Connection{}, err
@@ -175,8 +175,8 @@ func (m *Manager) ListConnections(ctx context.Context, actor Actor, view, after 
 	return m.store.ListConnections(ctx, actor.OrgID, opts)
 }
 
-// UpdateConnection applies rule R2: name and description change at any
-// time; scopes, application and the login-user flag change only while no
+// UpdateConnection changes a connection. Name and description change at any
+// time, but scopes, application and the login-user flag change only while no
 // credential of the connection is connected.
 func (m *Manager) UpdateConnection(ctx context.Context, actor Actor, link string, in ConnectionInput) (store.Connection, error) {
 	if err := requireManage(actor); err != nil {
@@ -252,7 +252,7 @@ func anyConnected(creds []store.Credential) bool {
 	return false
 }
 
-// DeleteConnection applies rule R3: every credential is revoked at the
+// DeleteConnection deletes a connection. Every credential is revoked at the
 // provider (best effort: a failure is logged, not fatal), then the
 // connection and its credentials are deleted.
 func (m *Manager) DeleteConnection(ctx context.Context, actor Actor, link string) error {

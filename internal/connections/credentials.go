@@ -26,8 +26,8 @@ func credentialAD(orgID, connectionID, userID, column string) secrets.AD {
 }
 
 // applyToken seals a token response into cred. A response without a
-// refresh token keeps the credential's old one; granted scopes absent from
-// the response are taken to be the requested ones (RFC 6749 section 5.1).
+// refresh token keeps the credential's old one. When the response has no
+// scope, the granted scopes are the requested ones (RFC 6749 section 5.1).
 func (m *Manager) applyToken(cred *store.Credential, token *oauth.Token, requested []string) error {
 	access, err := m.keyring.Seal([]byte(token.AccessToken), credentialAD(cred.OrgID, cred.ConnectionID, cred.UserID, "access_token"))
 	if err != nil {
@@ -76,7 +76,7 @@ func (m *Manager) openCredentialColumn(cred store.Credential, column, sealed str
 }
 
 // callCredential returns the credential that a call made by actor through
-// conn uses: the actor's own on a shared connection (rule R4), the owner's
+// conn uses: the actor's own on a shared connection, the owner's
 // otherwise.
 func (m *Manager) callCredential(ctx context.Context, conn store.Connection, actor Actor) (store.Credential, error) {
 	if !actor.CanUseCredentials() {
@@ -276,9 +276,9 @@ func (m *Manager) refreshLocked(ctx context.Context, conn store.Connection, svc 
 // errSkipWrite rolls back an UpdateCredential that found nothing to change.
 var errSkipWrite = errors.New("no change")
 
-// refreshFailed records a failed refresh on cred: a permanent failure such as
-// invalid_grant sets needs_reauth; a transient one keeps the token and only
-// records the error.
+// refreshFailed records a failed refresh on cred. A permanent failure such
+// as invalid_grant sets needs_reauth, and a transient one keeps the token and
+// only records the error.
 func (m *Manager) refreshFailed(conn store.Connection, cred *store.Credential, err error) error {
 	description := describeOAuthError(err)
 	if oauth.IsPermanent(err) {

@@ -11,17 +11,17 @@ import (
 	"github.com/plugboard/plugboard/internal/store"
 )
 
-// RevokeResult tells whether the provider confirmed the revocation.
+// RevokeResult reports whether the provider confirmed the revocation.
 type RevokeResult struct {
 	// ProviderRevoked is true when the provider accepted every revocation
 	// request, false when it has no revocation endpoint or one failed.
 	ProviderRevoked bool
 }
 
-// Revoke applies rule R7: it ends the actor's own credential of a shared
+// Revoke ends the actor's own credential of a shared
 // connection, or the owner's credential of an unshared one. The provider is
 // asked to revoke the refresh token, then the access token (RFC 7009), and
-// the credential is deleted locally whatever the provider answered.
+// the credential is deleted locally whatever the provider returned.
 func (m *Manager) Revoke(ctx context.Context, actor Actor, link string) (RevokeResult, error) {
 	conn, err := m.Connection(ctx, actor.OrgID, link)
 	if err != nil {
