@@ -136,6 +136,11 @@ func runInterop(t *testing.T, authMethod string, rotate bool) {
 	if granted, _ := conn["granted_scopes"].([]any); !containsAny(granted, "devices.read") {
 		t.Errorf("granted_scopes = %v, want devices.read among them", conn["granted_scopes"])
 	}
+	// The token response lists only the API's scopes, but the refresh token
+	// shows that offline_access was granted.
+	if missing, _ := conn["missing_scopes"].([]any); containsAny(missing, "offline_access") {
+		t.Errorf("missing_scopes = %v, want offline_access not among them", conn["missing_scopes"])
+	}
 
 	// Calls through the proxy and invoke carry the access token, not the
 	// caller's API token.

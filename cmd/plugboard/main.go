@@ -19,6 +19,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	if errors.Is(err, errHelp) {
+		return
+	}
 	if err != nil {
 		if !errors.Is(err, errUsage) {
 			fmt.Fprintln(os.Stderr, "plugboard:", err)
@@ -27,7 +30,12 @@ func main() {
 	}
 }
 
-var errUsage = errors.New("usage")
+// errUsage ends a command whose usage was printed; errHelp ends one whose
+// help was requested, which is not a failure.
+var (
+	errUsage = errors.New("usage")
+	errHelp  = errors.New("help requested")
+)
 
 const usage = `plugboard: a self-hosted connections service
 

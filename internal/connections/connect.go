@@ -171,19 +171,19 @@ func (m *Manager) CompleteAuthorization(ctx context.Context, state, code, errorC
 	orgID, _, ok := strings.Cut(state, ".")
 	if !ok || orgID == "" {
 		return CallbackResult{}, problem.BadRequest("invalid_state",
-			"the state parameter is missing or malformed; start again with POST /v1/connections/{link}/connect")
+			"the state parameter is missing or malformed; start again by connecting the connection (POST /v1/connections/<link name>/connect)")
 	}
 	st, err := m.store.TakeOAuthState(ctx, orgID, stateID(state))
 	if errors.Is(err, store.ErrNotFound) {
 		return CallbackResult{}, problem.BadRequest("invalid_state",
-			"this authorization is unknown or was already used; start again with POST /v1/connections/{link}/connect")
+			"this authorization is unknown or was already used; start again by connecting the connection (POST /v1/connections/<link name>/connect)")
 	}
 	if err != nil {
 		return CallbackResult{}, fmt.Errorf("reading oauth state: %w", err)
 	}
 	if m.now().After(st.ExpiresAt) {
 		return CallbackResult{}, problem.BadRequest("state_expired",
-			"this authorization expired after %s; start again with POST /v1/connections/{link}/connect", StateLifetime)
+			"this authorization expired after %s; start again by connecting the connection (POST /v1/connections/<link name>/connect)", StateLifetime)
 	}
 	conn, err := m.store.GetConnectionByID(ctx, st.OrgID, st.ConnectionID)
 	if err != nil {
@@ -223,7 +223,7 @@ func (m *Manager) CompleteAuthorization(ctx context.Context, state, code, errorC
 		err = redactProviderError(err, code, verifier, cfg.Client.Secret)
 		m.logger.Warn("code exchange failed", "org_id", conn.OrgID, "connection", conn.LinkName, "err", err)
 		return result, problem.Wrap(err, http.StatusBadGateway, "token_exchange_failed",
-			"the provider rejected the authorization code: %s", describeOAuthError(err))
+			"exchanging the authorization code for a token failed: %s", describeOAuthError(err))
 	}
 
 	cred := store.Credential{

@@ -56,12 +56,21 @@ func (m *Manager) Describe(ctx context.Context, actor Actor, conn store.Connecti
 		sum.Expiry = callCred.Expiry
 		sum.LastError = callCred.LastError
 		for _, s := range conn.Scopes {
-			if !slices.Contains(callCred.GrantedScopes, s) {
+			if !slices.Contains(callCred.GrantedScopes, s) && !grantedByRefreshToken(s, callCred) {
 				sum.MissingScopes = append(sum.MissingScopes, s)
 			}
 		}
 	}
 	return sum, nil
+}
+
+// grantedByRefreshToken reports whether scope is offline_access and the
+// credential has a refresh token. Providers that bind access tokens to an
+// API, such as oidc-provider with resource indicators, list only the API's
+// scopes in the token response, although the refresh token shows that
+// offline access was granted.
+func grantedByRefreshToken(scope string, cred *store.Credential) bool {
+	return scope == "offline_access" && cred.RefreshTokenSealed != ""
 }
 
 func (m *Manager) credentialStatus(ctx context.Context, conn store.Connection, userID string) (*store.Credential, error) {
