@@ -18,10 +18,30 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request, c *Caller) error 
 		return err
 	}
 	target := call.Target(r.PathValue("path"), r.URL.RawQuery)
+	// PathValue is unescaped, so an encoded slash such as the one in
+	// "projects/group%2Fproject" would reach the upstream as a separator.
+	// RawPath keeps the caller's escaping, and url.URL ignores it when it
+	// does not match Path.
+	if rest, ok := escapedProxyPath(r); ok {
+		target.RawPath = strings.TrimSuffix(call.BaseURL.EscapedPath(), "/") + "/" + rest
+	}
 	if err := s.sender.Proxy(w, r, target, call.Allowlist, call.Authorizer); err != nil {
 		return egressProblem(err, target.Host)
 	}
 	return nil
+}
+
+// escapedProxyPath returns the part of the request path after
+// /v1/connections/{link}/proxy/ as the caller escaped it.
+func escapedProxyPath(r *http.Request) (string, bool) {
+	// Split at its first five slashes, the path is "", "v1",
+	// "connections", the link name, "proxy" and the rest. An escaped slash
+	// is not a separator, as in the route match.
+	parts := strings.SplitN(r.URL.EscapedPath(), "/", 6)
+	if len(parts) != 6 || parts[4] != "proxy" {
+		return "", false
+	}
+	return parts[5], true
 }
 
 // invokeInput is the shape of Deluge's invokeurl task; type is accepted as

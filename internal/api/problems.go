@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"strings"
 
 	"github.com/plugboard/plugboard/internal/problem"
 )
@@ -78,6 +79,27 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-func notFoundRoute(r *http.Request) error {
+// routeMethods are the methods tried when a request matches no route, to
+// tell a wrong method from an unknown path.
+var routeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// unmatchedRoute returns 405 with an Allow header when the path has routes
+// for other methods, and 404 otherwise. The catch-all route "/" matches
+// every request that no other pattern matches, so mux itself never sends
+// its plain-text 405.
+func unmatchedRoute(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) error {
+	var allowed []string
+	for _, method := range routeMethods {
+		probe := r.Clone(r.Context())
+		probe.Method = method
+		if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
+			allowed = append(allowed, method)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		return problem.New(http.StatusMethodNotAllowed, "method_not_allowed",
+			"%s is not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(allowed, ", "))
+	}
 	return problem.NotFound("route_not_found", "no route for %s %s; see /v1/openapi.json", r.Method, r.URL.Path)
 }

@@ -132,7 +132,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(rt.Pattern(), s.metrics.instrument(rt.Path, s.adapt(h)))
 	}
 	mux.Handle("/", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
-		return notFoundRoute(r)
+		return unmatchedRoute(mux, w, r)
 	}))
 	return s.recoverPanics(mux)
 }

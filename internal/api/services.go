@@ -77,9 +77,11 @@ func (s *Server) updateService(w http.ResponseWriter, r *http.Request, c *Caller
 	return writeJSON(w, http.StatusOK, svc)
 }
 
-// mergePatch applies patch to v through v's JSON form.
-func mergePatch(v any, patch map[string]any) error {
-	current, err := json.Marshal(v)
+// mergePatch applies patch to svc through its JSON form. The merged
+// document is decoded into a zero Service, because decoding into svc itself
+// would keep the members that the patch removed with null.
+func mergePatch(svc *catalog.Service, patch map[string]any) error {
+	current, err := json.Marshal(svc)
 	if err != nil {
 		return err
 	}
@@ -93,9 +95,11 @@ func mergePatch(v any, patch map[string]any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(merged))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	var patched catalog.Service
+	if err := dec.Decode(&patched); err != nil {
 		return badJSON(err)
 	}
+	*svc = patched
 	return nil
 }
 

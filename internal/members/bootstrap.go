@@ -19,10 +19,9 @@ type BootstrapResult struct {
 }
 
 // Bootstrap creates the org "default" and its user "admin" when the database
-// has no org. The admin's API token is adminToken when it is set (it must
-// have the form of a plugboard token for that org, or be any string of 32 or
-// more characters, which is then used as the secret part); otherwise a new
-// token is returned to be shown once.
+// has no org. The admin's API token is adminToken when it is set, which may
+// be any string of 32 or more characters; otherwise a new token is returned
+// to be shown once.
 func Bootstrap(ctx context.Context, st store.Store, adminToken string, now time.Time) (BootstrapResult, error) {
 	n, err := st.CountOrgs(ctx)
 	if err != nil {

@@ -87,32 +87,48 @@ func issueWithSecret(ctx context.Context, st store.Store, orgID, userID, name, s
 
 // Authenticate returns the user and token record of a plaintext API token.
 func Authenticate(ctx context.Context, st store.Store, plain string) (store.User, store.APIToken, error) {
-	orgID, tokenID, secret, ok := parseToken(plain)
-	if !ok {
-		// A token of another form can only be the admin token chosen with
-		// PLUGBOARD_ADMIN_TOKEN, which belongs to the default org.
-		org, err := st.GetOrgByName(ctx, DefaultOrg)
-		if errors.Is(err, store.ErrNotFound) {
-			return store.User{}, store.APIToken{}, ErrInvalidToken
-		}
-		if err != nil {
-			return store.User{}, store.APIToken{}, fmt.Errorf("reading org %q: %w", DefaultOrg, err)
-		}
-		orgID, tokenID, secret = org.ID, FixedTokenID, plain
-	}
-	rec, err := st.GetAPIToken(ctx, orgID, tokenID)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, store.APIToken{}, ErrInvalidToken
-	}
+	rec, secret, err := findToken(ctx, st, plain)
 	if err != nil {
-		return store.User{}, store.APIToken{}, fmt.Errorf("reading api token: %w", err)
+		return store.User{}, store.APIToken{}, err
 	}
 	if subtle.ConstantTimeCompare(rec.Hash, hashSecret(secret)) != 1 {
 		return store.User{}, store.APIToken{}, ErrInvalidToken
 	}
-	user, err := st.GetUser(ctx, orgID, rec.UserID)
+	user, err := st.GetUser(ctx, rec.OrgID, rec.UserID)
 	if err != nil {
 		return store.User{}, store.APIToken{}, fmt.Errorf("reading user of api token: %w", err)
 	}
 	return user, rec, nil
+}
+
+// findToken returns the stored record of a plaintext token and the secret
+// part to check against its hash. A token that is not of the pb_ form, or is
+// of that form but not found, can still be the admin token chosen with
+// PLUGBOARD_ADMIN_TOKEN, which is stored as the default org's bootstrap
+// token with the whole plaintext as its secret.
+func findToken(ctx context.Context, st store.Store, plain string) (store.APIToken, string, error) {
+	if orgID, tokenID, secret, ok := parseToken(plain); ok {
+		rec, err := st.GetAPIToken(ctx, orgID, tokenID)
+		if err == nil {
+			return rec, secret, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return store.APIToken{}, "", fmt.Errorf("reading api token: %w", err)
+		}
+	}
+	org, err := st.GetOrgByName(ctx, DefaultOrg)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.APIToken{}, "", ErrInvalidToken
+	}
+	if err != nil {
+		return store.APIToken{}, "", fmt.Errorf("reading org %q: %w", DefaultOrg, err)
+	}
+	rec, err := st.GetAPIToken(ctx, org.ID, FixedTokenID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.APIToken{}, "", ErrInvalidToken
+	}
+	if err != nil {
+		return store.APIToken{}, "", fmt.Errorf("reading api token: %w", err)
+	}
+	return rec, plain, nil
 }
