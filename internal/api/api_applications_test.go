@@ -2,7 +2,10 @@ package api_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"net/http"
+	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -133,4 +136,43 @@ func TestApplicationsDeleteInUse(t *testing.T) {
 	wantStatus(t, s.admin("DELETE", "/v1/connections/"+conn.LinkName, nil), http.StatusNoContent)
 	wantStatus(t, s.admin("DELETE", "/v1/applications/"+app.ID, nil), http.StatusNoContent)
 	wantProblem(t, s.admin("GET", "/v1/applications/"+app.ID, nil), http.StatusNotFound, "application_not_found")
+}
+
+func TestApplicationsPagination(t *testing.T) {
+	s := newStack(t)
+	s.createService(oauthService("acme_devices"))
+	var want []string
+	for i := range 5 {
+		app := s.createApplication(map[string]any{
+			"service": "acme_devices", "name": "App " + strconv.Itoa(i), "client_id": "client-" + strconv.Itoa(i),
+		})
+		want = append(want, app.ID)
+	}
+
+	pages := s.listAll(adminToken, "/v1/applications", 2)
+	if len(pages) != 3 {
+		t.Fatalf("got %d pages of 2, want 3", len(pages))
+	}
+	var got []string
+	for _, p := range pages {
+		for _, item := range p.Items {
+			id, _ := item["id"].(string)
+			got = append(got, id)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("paged IDs = %v, want %v in creation order", got, want)
+	}
+
+	wantProblem(t, s.admin("GET", "/v1/applications?cursor="+base64.RawURLEncoding.EncodeToString([]byte("gone")), nil),
+		http.StatusBadRequest, "invalid_cursor")
+}
+
+func TestApplicationsServiceImmutable(t *testing.T) {
+	s := newStack(t)
+	s.createService(oauthService("acme_devices"))
+	s.createService(oauthService("acme_other"))
+	app := s.createApplication(map[string]any{"service": "acme_devices", "name": "Production", "client_id": "acme-client"})
+	wantProblem(t, s.admin("PATCH", "/v1/applications/"+app.ID, map[string]any{"service": "acme_other"}),
+		http.StatusUnprocessableEntity, "immutable_field")
 }

@@ -338,3 +338,18 @@ func TestCallsNotConnected(t *testing.T) {
 		t.Errorf("upstream received %d requests, want none", len(got))
 	}
 }
+
+func TestInvokeRejectsUnknownMethod(t *testing.T) {
+	s := newStack(t)
+	up := newUpstream(t)
+	s.createService(apiKeyService("acme_keys", up.server.URL, "X-API-Key", "header"))
+	s.createConnection(adminToken, map[string]any{"name": "Keys", "service": "acme_keys"})
+	s.addSecret("key-0123456789")
+	s.connectWithSecrets("keys", map[string]string{"X-API-Key": "key-0123456789"})
+
+	resp := s.admin("POST", "/v1/invoke", map[string]any{"url": "/items", "method": "FETCH", "connection": "keys"})
+	wantProblem(t, resp, http.StatusUnprocessableEntity, "invalid_method")
+	if n := len(up.received()); n != 0 {
+		t.Errorf("upstream received %d requests, want 0", n)
+	}
+}

@@ -2,9 +2,11 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/plugboard/plugboard/internal/connections"
+	"github.com/plugboard/plugboard/internal/problem"
 	"github.com/plugboard/plugboard/internal/secrets"
 	"github.com/plugboard/plugboard/internal/store"
 )
@@ -44,8 +46,25 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request, c *Cal
 	if err != nil {
 		return err
 	}
+	limit, after, err := page(r)
+	if err != nil {
+		return err
+	}
+	// Applications come in creation order, and the cursor is the ID of the
+	// last one of the previous page.
+	start := 0
+	if after != "" {
+		start = slices.IndexFunc(apps, func(a store.Application) bool { return a.ID == after }) + 1
+		if start == 0 {
+			return problem.BadRequest("invalid_cursor", "cursor names an application that no longer exists; list from the first page again")
+		}
+	}
 	out := list[applicationJSON]{Items: []applicationJSON{}}
-	for _, a := range apps {
+	for _, a := range apps[start:] {
+		if len(out.Items) == limit {
+			out.NextCursor = cursorOf(out.Items[len(out.Items)-1].ID)
+			break
+		}
 		out.Items = append(out.Items, s.applicationJSON(a))
 	}
 	return writeJSON(w, http.StatusOK, out)
@@ -77,6 +96,9 @@ func (s *Server) updateApplication(w http.ResponseWriter, r *http.Request, c *Ca
 	var in applicationInput
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
+	}
+	if in.Service != "" {
+		return problem.Invalid("immutable_field", "an application's service cannot change; register a new application for the other service")
 	}
 	app, err := s.conns.UpdateApplication(r.Context(), c.Actor, r.PathValue("id"), connections.ApplicationInput{
 		Name: in.Name, ClientID: in.ClientID, ClientSecret: in.ClientSecret, Default: in.Default,

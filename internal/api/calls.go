@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/plugboard/plugboard/internal/egress"
@@ -44,6 +45,9 @@ func escapedProxyPath(r *http.Request) (string, bool) {
 	return parts[5], true
 }
 
+// invokeMethods are the HTTP methods invoke sends.
+var invokeMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+
 // invokeInput is the shape of Deluge's invokeurl task; type is accepted as
 // a synonym of method.
 type invokeInput struct {
@@ -83,6 +87,9 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, c *Caller) error
 	}
 	if method == "" {
 		method = http.MethodGet
+	}
+	if !slices.Contains(invokeMethods, method) {
+		return problem.Invalid("invalid_method", "method %q is not supported; use one of %s", method, strings.Join(invokeMethods, ", "))
 	}
 
 	call, err := s.conns.PrepareCall(r.Context(), c.Actor, in.Connection)
