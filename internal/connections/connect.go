@@ -220,7 +220,6 @@ func (m *Manager) CompleteAuthorization(ctx context.Context, state, code, errorC
 	defer cancel()
 	token, err := cfg.Exchange(exchangeCtx, code, verifier)
 	if err != nil {
-		err = redactProviderError(err, code, verifier, cfg.Client.Secret)
 		m.logger.Warn("code exchange failed", "org_id", conn.OrgID, "connection", conn.LinkName, "err", err)
 		return result, problem.Wrap(err, http.StatusBadGateway, "token_exchange_failed",
 			"exchanging the authorization code for a token failed: %s", describeOAuthError(err))
@@ -262,51 +261,6 @@ func describeOAuthError(err error) string {
 		return "the token endpoint resolves to a private or loopback address, which plugboard refuses unless started with --allow-private-egress"
 	}
 	return "the token endpoint could not be reached"
-}
-
-// redactedValue replaces a secret that a provider echoed in its error.
-const redactedValue = "[redacted]"
-
-// redactedError is a token endpoint error with echoed secrets removed from
-// its text. It unwraps to a redacted copy of the provider's *oauth.Error, so
-// errors.As and oauth.IsPermanent still see the error code.
-type redactedError struct {
-	text  string
-	cause error
-}
-
-func (e *redactedError) Error() string { return e.text }
-
-func (e *redactedError) Unwrap() error { return e.cause }
-
-// redactProviderError returns err with every non-empty value in values
-// replaced by [redacted], or err itself when its text contains none. A
-// provider may echo a token, a code or the client secret in its error
-// description, and that text reaches logs, problem details and the
-// credential's last error.
-func redactProviderError(err error, values ...string) error {
-	text := redact(err.Error(), values)
-	if text == err.Error() {
-		return err
-	}
-	out := &redactedError{text: text}
-	var oe *oauth.Error
-	if errors.As(err, &oe) {
-		clean := *oe
-		clean.Description = redact(clean.Description, values)
-		clean.URI = redact(clean.URI, values)
-		out.cause = &clean
-	}
-	return out
-}
-
-func redact(s string, values []string) string {
-	for _, v := range values {
-		if v != "" {
-			s = strings.ReplaceAll(s, v, redactedValue)
-		}
-	}
-	return s
 }
 
 func (m *Manager) storeSecrets(ctx context.Context, conn store.Connection, svc catalog.Service, userID string, given map[string]secrets.Secret) (ConnectResult, error) {

@@ -238,7 +238,6 @@ func (m *Manager) refreshLocked(ctx context.Context, conn store.Connection, svc 
 		}
 		token, err := cfg.Refresh(ctx, refreshToken)
 		if err != nil {
-			err = redactProviderError(err, refreshToken, cfg.Client.Secret)
 			failure = m.refreshFailed(conn, cred, err)
 			return nil
 		}

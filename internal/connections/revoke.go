@@ -84,7 +84,6 @@ func (m *Manager) revokeAtProvider(ctx context.Context, conn store.Connection, c
 		err = cfg.Revoke(revokeCtx, token, t.hint)
 		cancel()
 		if err != nil && !errors.Is(err, oauth.ErrNoRevocationURL) {
-			err = redactProviderError(err, token, cfg.Client.Secret)
 			log.Warn("revocation at provider failed", "token_type_hint", t.hint, "err", err)
 			ok = false
 		}
