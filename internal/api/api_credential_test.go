@@ -56,6 +56,7 @@ func TestCredentialNeedsPermission(t *testing.T) {
 func TestTokensRejects(t *testing.T) {
 	s := newStack(t)
 	viewerToken := s.addUser("vera", "viewer")
+	developerToken := s.addUser("dana", "developer")
 
 	tests := []struct {
 		name   string
@@ -67,10 +68,26 @@ func TestTokensRejects(t *testing.T) {
 		{name: "missing name", token: adminToken, body: map[string]any{"name": " "}, status: http.StatusUnprocessableEntity, code: "invalid_token_request"},
 		{name: "unknown permission", token: adminToken, body: map[string]any{"name": "ci", "permissions": []string{"everything"}}, status: http.StatusUnprocessableEntity, code: "invalid_permission"},
 		{name: "viewer with credentials:read", token: viewerToken, body: map[string]any{"name": "ci", "permissions": []string{"credentials:read"}}, status: http.StatusForbidden, code: "forbidden"},
+		{name: "developer token granting what it lacks", token: developerToken, body: map[string]any{"name": "ci", "permissions": []string{"credentials:read"}}, status: http.StatusForbidden, code: "forbidden"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			wantProblem(t, s.do("POST", "/v1/tokens", tt.token, tt.body), tt.status, tt.code)
 		})
 	}
+}
+
+func TestTokenPassesOnOwnPermissions(t *testing.T) {
+	s := newStack(t)
+	developerToken := s.addUser("dana", "developer")
+
+	// A developer's token without permissions still creates plain tokens.
+	wantStatus(t, s.do("POST", "/v1/tokens", developerToken, map[string]any{"name": "plain"}), http.StatusCreated)
+
+	// An admin creates a credentials:read token, which may pass it on.
+	resp := s.admin("POST", "/v1/tokens", map[string]any{"name": "sdk", "permissions": []string{"credentials:read"}})
+	wantStatus(t, resp, http.StatusCreated)
+	sdk := decode[tokenResult](t, resp)
+	resp = s.do("POST", "/v1/tokens", sdk.Token, map[string]any{"name": "sdk-2", "permissions": []string{"credentials:read"}})
+	wantStatus(t, resp, http.StatusCreated)
 }

@@ -35,6 +35,14 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *Caller) 
 	if slices.Contains(in.Permissions, store.PermissionReadCredentials) && !c.Actor.CanUseCredentials() {
 		return problem.Forbidden("forbidden", "role %q cannot be given permission %q", c.Actor.Role, store.PermissionReadCredentials)
 	}
+	// A token passes on only permissions it has itself, so a token without
+	// credentials:read cannot mint one that has it. Admins grant any.
+	for _, p := range in.Permissions {
+		if !c.Has(p) && c.Actor.Role != store.RoleAdmin {
+			return problem.Forbidden("forbidden",
+				"this API token does not have permission %q, so it cannot grant it; ask an admin to create the token", p)
+		}
+	}
 	token, rec, err := members.IssueToken(r.Context(), s.store, c.Actor.OrgID, c.Actor.UserID, strings.TrimSpace(in.Name), in.Permissions, s.now())
 	if err != nil {
 		return err

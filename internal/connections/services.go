@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/plugboard/plugboard/internal/catalog"
 	"github.com/plugboard/plugboard/internal/problem"
@@ -94,6 +96,7 @@ func (m *Manager) UpdateService(ctx context.Context, actor Actor, key string, ch
 			"service %q is a default service and cannot be changed; create a custom service instead", key)
 	}
 	updated, err := m.store.UpdateService(ctx, actor.OrgID, key, func(c *store.CustomService) error {
+		before := c.Service.Clone()
 		if err := change(&c.Service); err != nil {
 			return err
 		}
@@ -102,6 +105,11 @@ func (m *Manager) UpdateService(ctx context.Context, actor Actor, key string, ch
 		c.Service.Normalize()
 		if err := validateService(&c.Service); err != nil {
 			return err
+		}
+		if changesCredentialPath(before, c.Service) {
+			if err := m.refuseWhileConnected(ctx, actor.OrgID, key); err != nil {
+				return err
+			}
 		}
 		c.UpdatedAt = m.now()
 		return nil
@@ -113,6 +121,66 @@ func (m *Manager) UpdateService(ctx context.Context, actor Actor, key string, ch
 		return catalog.Service{}, err
 	}
 	return updated.Service, nil
+}
+
+// changesCredentialPath reports whether an update changes where or how a
+// stored credential is sent: the auth type, the API hosts, the OAuth
+// endpoints and client authentication, or the placement of API keys.
+// Changing any of them under a connected credential would hand that
+// credential, or the client secret, to a destination its owner never
+// approved.
+func changesCredentialPath(before, after catalog.Service) bool {
+	if before.AuthType != after.AuthType || before.APIBaseURL != after.APIBaseURL ||
+		!slices.Equal(before.AllowedHosts, after.AllowedHosts) {
+		return true
+	}
+	if (before.OAuth2 == nil) != (after.OAuth2 == nil) || (before.APIKey == nil) != (after.APIKey == nil) {
+		return true
+	}
+	if before.OAuth2 != nil {
+		b, a := before.OAuth2, after.OAuth2
+		if b.AuthorizationURL != a.AuthorizationURL || b.TokenURL != a.TokenURL ||
+			b.RevocationURL != a.RevocationURL || b.TokenAuthMethod != a.TokenAuthMethod {
+			return true
+		}
+	}
+	if before.APIKey != nil && !slices.Equal(before.APIKey.Params, after.APIKey.Params) {
+		return true
+	}
+	return false
+}
+
+// maxNamedConnections bounds how many connections a refusal names.
+const maxNamedConnections = 10
+
+// refuseWhileConnected returns 409 service_connected, naming the
+// connections, when any connection of the service has a connected
+// credential.
+func (m *Manager) refuseWhileConnected(ctx context.Context, orgID, key string) error {
+	conns, err := m.store.ListConnections(ctx, orgID, store.ListConnectionsOptions{ServiceKey: key})
+	if err != nil {
+		return fmt.Errorf("listing connections of service %q: %w", key, err)
+	}
+	var connected []string
+	for _, conn := range conns {
+		creds, err := m.store.ListCredentials(ctx, orgID, conn.ID)
+		if err != nil {
+			return fmt.Errorf("listing credentials of %q: %w", conn.LinkName, err)
+		}
+		if anyConnected(creds) {
+			connected = append(connected, conn.LinkName)
+		}
+	}
+	if len(connected) == 0 {
+		return nil
+	}
+	named := connected
+	if len(named) > maxNamedConnections {
+		named = named[:maxNamedConnections]
+	}
+	return problem.Conflict("service_connected",
+		"service %q has connected connections (%s); revoke them before changing its hosts, endpoints, client authentication or key placement",
+		key, strings.Join(named, ", ")).With("connections", connected)
 }
 
 // DeleteService deletes a custom service that no application or

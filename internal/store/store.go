@@ -193,6 +193,7 @@ type ListConnectionsOptions struct {
 	OwnerID    string // only connections this user owns
 	NotOwnerID string // only connections this user does not own
 	SharedOnly bool   // only connections with UseLoginUserCredentials
+	ServiceKey string // only connections of this service
 	After      string
 	Limit      int
 }

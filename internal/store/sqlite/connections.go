@@ -80,6 +80,10 @@ func (s *Store) ListConnections(ctx context.Context, orgID string, opts store.Li
 	if opts.SharedOnly {
 		query += ` AND use_login_user_credentials = 1`
 	}
+	if opts.ServiceKey != "" {
+		query += ` AND service_key = ?`
+		args = append(args, opts.ServiceKey)
+	}
 	query += ` ORDER BY link_name`
 	if opts.Limit > 0 {
 		query += ` LIMIT ?`

@@ -275,15 +275,16 @@ func testListConnections(t *testing.T, s store.Store) {
 		linkName string
 		owner    store.User
 		shared   bool
+		service  string
 	}{
-		{"crm", alice, false},
-		{"alpha", bob, true},
-		{"mail", alice, true},
-		{"zeta", bob, false},
-		{"beta", alice, false},
+		{"crm", alice, false, "acme_devices"},
+		{"alpha", bob, true, "acme_devices"},
+		{"mail", alice, true, "acme_mail"},
+		{"zeta", bob, false, "acme_mail"},
+		{"beta", alice, false, "acme_devices"},
 	}
 	for _, f := range fixtures {
-		conn := newConnection(org.ID, f.linkName, "acme_devices", f.owner.ID)
+		conn := newConnection(org.ID, f.linkName, f.service, f.owner.ID)
 		conn.UseLoginUserCredentials = f.shared
 		createConnection(t, s, conn)
 	}
@@ -312,6 +313,9 @@ func testListConnections(t *testing.T, s store.Store) {
 		{"shared by others", store.ListConnectionsOptions{NotOwnerID: alice.ID, SharedOnly: true}, []string{"alpha"}},
 		{"owner after and limit", store.ListConnectionsOptions{OwnerID: alice.ID, After: "beta", Limit: 1}, []string{"crm"}},
 		{"unknown owner", store.ListConnectionsOptions{OwnerID: otherUser.ID}, []string{}},
+		{"service", store.ListConnectionsOptions{ServiceKey: "acme_mail"}, []string{"mail", "zeta"}},
+		{"service and owner", store.ListConnectionsOptions{ServiceKey: "acme_devices", OwnerID: alice.ID}, []string{"beta", "crm"}},
+		{"unknown service", store.ListConnectionsOptions{ServiceKey: "acme_none"}, []string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
