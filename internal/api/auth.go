@@ -6,12 +6,16 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/problem"
 	"github.com/plugboard/plugboard/internal/store"
 )
+
+// tokenTouchInterval is how stale an API token's last-use time may get.
+const tokenTouchInterval = time.Minute
 
 // Caller is the authenticated member of a request and the API token used.
 type Caller struct {
@@ -43,8 +47,12 @@ func (s *Server) authenticate(h authedFunc) handlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := s.store.TouchAPIToken(context.WithoutCancel(r.Context()), rec.OrgID, rec.ID, s.now()); err != nil {
-			s.logger.Warn("recording api token use failed", "org_id", rec.OrgID, "err", err)
+		// Recording the last use is a write; once a minute per token is
+		// enough to show which tokens are in use.
+		if s.now().Sub(rec.LastUsedAt) >= tokenTouchInterval {
+			if err := s.store.TouchAPIToken(context.WithoutCancel(r.Context()), rec.OrgID, rec.ID, s.now()); err != nil {
+				s.logger.Warn("recording api token use failed", "org_id", rec.OrgID, "err", err)
+			}
 		}
 		caller := &Caller{
 			Actor: connections.Actor{OrgID: user.OrgID, UserID: user.ID, Username: user.Username, Role: user.Role},

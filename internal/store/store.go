@@ -225,6 +225,10 @@ type Credential struct {
 	ConnectedAt        time.Time
 	RefreshedAt        time.Time
 	UpdatedAt          time.Time
+	// RefreshLeaseID names the caller that claimed the right to send the
+	// next refresh request, until RefreshLeaseUntil; empty when none has.
+	RefreshLeaseID    string
+	RefreshLeaseUntil time.Time
 }
 
 // SealedValue is one sealed secret of one row, as ResealAll visits it.

@@ -10,14 +10,15 @@ import (
 )
 
 const credentialColumns = `org_id, connection_id, user_id, status, access_token_sealed, refresh_token_sealed, secrets_sealed,
-	token_type, expiry, granted_scopes, extras, last_error, last_error_class, last_error_at, connected_at, refreshed_at, updated_at`
+	token_type, expiry, granted_scopes, extras, last_error, last_error_class, last_error_at, connected_at, refreshed_at, updated_at,
+	refresh_lease_id, refresh_lease_until`
 
 func scanCredential(row interface{ Scan(...any) error }) (store.Credential, error) {
 	var c store.Credential
-	var expiry, scopes, extras, errorAt, connected, refreshed, updated string
+	var expiry, scopes, extras, errorAt, connected, refreshed, updated, leaseUntil string
 	if err := row.Scan(&c.OrgID, &c.ConnectionID, &c.UserID, &c.Status, &c.AccessTokenSealed, &c.RefreshTokenSealed,
 		&c.SecretsSealed, &c.TokenType, &expiry, &scopes, &extras, &c.LastError, &c.LastErrorClass, &errorAt,
-		&connected, &refreshed, &updated); err != nil {
+		&connected, &refreshed, &updated, &c.RefreshLeaseID, &leaseUntil); err != nil {
 		return store.Credential{}, err
 	}
 	c.Expiry = parseTime(expiry)
@@ -27,6 +28,7 @@ func scanCredential(row interface{ Scan(...any) error }) (store.Credential, erro
 	c.ConnectedAt = parseTime(connected)
 	c.RefreshedAt = parseTime(refreshed)
 	c.UpdatedAt = parseTime(updated)
+	c.RefreshLeaseUntil = parseTime(leaseUntil)
 	return c, nil
 }
 
@@ -37,17 +39,19 @@ func credentialArgs(c store.Credential) []any {
 	}
 	return []any{c.OrgID, c.ConnectionID, c.UserID, c.Status, c.AccessTokenSealed, c.RefreshTokenSealed, c.SecretsSealed,
 		c.TokenType, formatTime(c.Expiry), encodeJSON(nonNil(c.GrantedScopes)), encodeJSON(extras), c.LastError,
-		c.LastErrorClass, formatTime(c.LastErrorAt), formatTime(c.ConnectedAt), formatTime(c.RefreshedAt), formatTime(c.UpdatedAt)}
+		c.LastErrorClass, formatTime(c.LastErrorAt), formatTime(c.ConnectedAt), formatTime(c.RefreshedAt), formatTime(c.UpdatedAt),
+		c.RefreshLeaseID, formatTime(c.RefreshLeaseUntil)}
 }
 
-const credentialUpsert = `INSERT INTO credentials (` + credentialColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+const credentialUpsert = `INSERT INTO credentials (` + credentialColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (org_id, connection_id, user_id) DO UPDATE SET
 	status = excluded.status, access_token_sealed = excluded.access_token_sealed,
 	refresh_token_sealed = excluded.refresh_token_sealed, secrets_sealed = excluded.secrets_sealed,
 	token_type = excluded.token_type, expiry = excluded.expiry, granted_scopes = excluded.granted_scopes,
 	extras = excluded.extras, last_error = excluded.last_error, last_error_class = excluded.last_error_class,
 	last_error_at = excluded.last_error_at, connected_at = excluded.connected_at,
-	refreshed_at = excluded.refreshed_at, updated_at = excluded.updated_at`
+	refreshed_at = excluded.refreshed_at, updated_at = excluded.updated_at,
+	refresh_lease_id = excluded.refresh_lease_id, refresh_lease_until = excluded.refresh_lease_until`
 
 // GetCredential returns one user's credential of a connection.
 func (s *Store) GetCredential(ctx context.Context, orgID, connectionID, userID string) (store.Credential, error) {

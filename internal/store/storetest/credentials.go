@@ -63,6 +63,8 @@ func testCredentials(t *testing.T, s store.Store) {
 		cred.ConnectedAt = at(7)
 		cred.RefreshedAt = at(-1)
 		cred.UpdatedAt = time.Date(2031, 6, 1, 12, 0, 0, 500000000, west)
+		cred.RefreshLeaseID = "lease-1"
+		cred.RefreshLeaseUntil = at(35 * time.Second)
 		putCredential(t, s, cred)
 
 		got, err := s.GetCredential(t.Context(), org.ID, conn.ID, user.ID)
@@ -78,7 +80,9 @@ func testCredentials(t *testing.T, s store.Store) {
 			{"ConnectedAt", got.ConnectedAt, cred.ConnectedAt},
 			{"RefreshedAt", got.RefreshedAt, cred.RefreshedAt},
 			{"UpdatedAt", got.UpdatedAt, cred.UpdatedAt},
+			{"RefreshLeaseUntil", got.RefreshLeaseUntil, cred.RefreshLeaseUntil},
 		}
+		checkEqual(t, "RefreshLeaseID", got.RefreshLeaseID, cred.RefreshLeaseID)
 		for _, f := range fields {
 			if !f.got.Equal(f.want) {
 				t.Errorf("%s = %v, want %v", f.name, f.got, f.want)
@@ -100,11 +104,12 @@ func testCredentials(t *testing.T, s store.Store) {
 		}
 		checkEqual(t, "GetCredential", canonCredential(got), wantCredential(cred))
 		for name, value := range map[string]time.Time{
-			"Expiry":      got.Expiry,
-			"LastErrorAt": got.LastErrorAt,
-			"ConnectedAt": got.ConnectedAt,
-			"RefreshedAt": got.RefreshedAt,
-			"UpdatedAt":   got.UpdatedAt,
+			"Expiry":            got.Expiry,
+			"LastErrorAt":       got.LastErrorAt,
+			"ConnectedAt":       got.ConnectedAt,
+			"RefreshedAt":       got.RefreshedAt,
+			"UpdatedAt":         got.UpdatedAt,
+			"RefreshLeaseUntil": got.RefreshLeaseUntil,
 		} {
 			if !value.IsZero() {
 				t.Errorf("%s = %v, want the zero time", name, value)
