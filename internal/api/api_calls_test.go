@@ -353,3 +353,29 @@ func TestInvokeRejectsUnknownMethod(t *testing.T) {
 		t.Errorf("upstream received %d requests, want 0", n)
 	}
 }
+
+func TestProxyRejectsDotSegments(t *testing.T) {
+	s := newStack(t)
+	up := newUpstream(t)
+	link := keyConnection(t, s, up, "header")
+
+	for _, path := range []string{"..%2f..%2fother", "items/%2e%2e/admin", "a/.%2Fb"} {
+		resp := s.admin("GET", "/v1/connections/"+link+"/proxy/"+path, nil)
+		wantProblem(t, resp, http.StatusBadRequest, "invalid_path")
+	}
+	if n := len(up.received()); n != 0 {
+		t.Errorf("upstream received %d requests, want 0", n)
+	}
+}
+
+func TestInvokeKeepsPathEscaping(t *testing.T) {
+	s := newStack(t)
+	up := newUpstream(t)
+	link := keyConnection(t, s, up, "header")
+
+	resp := s.admin("POST", "/v1/invoke", map[string]any{"url": "/projects/group%2Fproject?ref=main", "connection": link})
+	wantStatus(t, resp, http.StatusOK)
+	if got, want := up.only(t).RequestURI, "/base/projects/group%2Fproject?ref=main"; got != want {
+		t.Errorf("upstream request target = %q, want %q", got, want)
+	}
+}

@@ -18,13 +18,12 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request, c *Caller) error 
 	if err != nil {
 		return err
 	}
-	target := call.Target(r.PathValue("path"), r.URL.RawQuery)
-	// PathValue is unescaped, so an encoded slash such as the one in
-	// "projects/group%2Fproject" would reach the upstream as a separator.
-	// RawPath keeps the caller's escaping, and url.URL ignores it when it
-	// does not match Path.
-	if rest, ok := escapedProxyPath(r); ok {
-		target.RawPath = strings.TrimSuffix(call.BaseURL.EscapedPath(), "/") + "/" + rest
+	// PathValue is unescaped, so the escaped rest of the path comes from
+	// the request URL: an encoded slash stays part of one segment.
+	rest, _ := escapedProxyPath(r)
+	target, err := call.Target(rest, r.URL.RawQuery)
+	if err != nil {
+		return err
 	}
 	if err := s.sender.Proxy(w, r, target, call.Allowlist, call.Authorizer); err != nil {
 		return egressProblem(err, target.Host)

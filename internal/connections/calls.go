@@ -51,21 +51,38 @@ func (m *Manager) PrepareCall(ctx context.Context, actor Actor, link string) (*C
 	return &Call{Connection: conn, Service: svc, BaseURL: base, Allowlist: allow, Authorizer: auth}, nil
 }
 
-// Target returns the API base URL joined with path and the raw query.
-func (c *Call) Target(path, rawQuery string) *url.URL {
+// Target returns the API base URL joined with an escaped path and the raw
+// query. The caller's escaping is kept, so an encoded slash such as the one
+// in "projects/group%2Fproject" stays part of one segment. A path with a
+// "." or ".." segment, which would climb out of the base path, is rejected.
+func (c *Call) Target(escapedPath, rawQuery string) (*url.URL, error) {
+	escapedPath = strings.TrimPrefix(escapedPath, "/")
+	path, err := url.PathUnescape(escapedPath)
+	if err != nil {
+		return nil, problem.BadRequest("invalid_path", "path %q has an invalid escape; encode %% as %%25", escapedPath)
+	}
+	for _, segment := range strings.Split(escapedPath, "/") {
+		decoded, _ := url.PathUnescape(segment)
+		for _, part := range strings.Split(decoded, "/") {
+			if part == "." || part == ".." {
+				return nil, problem.BadRequest("invalid_path",
+					"path %q has a %q segment, which would leave the API base URL; give the path without it", escapedPath, part)
+			}
+		}
+	}
 	u := *c.BaseURL
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + strings.TrimPrefix(path, "/")
-	u.RawPath = ""
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + path
+	u.RawPath = strings.TrimSuffix(c.BaseURL.EscapedPath(), "/") + "/" + escapedPath
 	u.RawQuery = rawQuery
-	return &u
+	return &u, nil
 }
 
-// Resolve returns raw as an absolute URL; a path is taken relative to the
-// service's API base URL.
+// Resolve returns raw as an absolute URL; a path, escaped as in a URL, is
+// taken relative to the service's API base URL.
 func (c *Call) Resolve(raw string) (*url.URL, error) {
 	if strings.HasPrefix(raw, "/") && !strings.HasPrefix(raw, "//") {
 		path, query, _ := strings.Cut(raw, "?")
-		return c.Target(path, query), nil
+		return c.Target(path, query)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() {
