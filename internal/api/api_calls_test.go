@@ -379,3 +379,15 @@ func TestInvokeKeepsPathEscaping(t *testing.T) {
 		t.Errorf("upstream request target = %q, want %q", got, want)
 	}
 }
+
+func TestInvokeKeepsLargeNumberParameters(t *testing.T) {
+	s := newStack(t)
+	up := newUpstream(t)
+	link := keyConnection(t, s, up, "header")
+
+	resp := s.admin("POST", "/v1/invoke", `{"url": "/items", "connection": "`+link+`", "parameters": {"id": 12345678901234567890}}`)
+	wantStatus(t, resp, http.StatusOK)
+	if got := up.only(t).RawQuery; got != "id=12345678901234567890" {
+		t.Errorf("upstream query = %q, want id=12345678901234567890", got)
+	}
+}

@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -263,4 +264,22 @@ func TestConnectionsDelete(t *testing.T) {
 	if got := s.createConnection(adminToken, map[string]any{"name": "Acme", "service": "acme_basic"}); got.LinkName != conn.LinkName {
 		t.Errorf("link_name after delete = %q, want %q reused", got.LinkName, conn.LinkName)
 	}
+}
+
+func TestConnectionsRejectBadText(t *testing.T) {
+	s := newStack(t)
+	s.createService(apiKeyService("acme_keys", "https://api.acme.example", "X-API-Key", "header"))
+	for name, body := range map[string]map[string]any{
+		"long name":             {"name": strings.Repeat("n", 201), "service": "acme_keys"},
+		"control in name":       {"name": "Acme\x00devices", "service": "acme_keys"},
+		"long description":      {"name": "Acme", "description": strings.Repeat("d", 2001), "service": "acme_keys"},
+		"escape in description": {"name": "Acme", "description": "ok\x1b[31m", "service": "acme_keys"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantProblem(t, s.admin("POST", "/v1/connections", body), http.StatusUnprocessableEntity, "invalid_connection")
+		})
+	}
+	wantStatus(t, s.admin("POST", "/v1/connections", map[string]any{
+		"name": strings.Repeat("n", 200), "description": "line one\nline two\tindented", "service": "acme_keys",
+	}), http.StatusCreated)
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
 )
 
@@ -28,5 +29,30 @@ func TestEgressGuardBlocksLoopback(t *testing.T) {
 	}
 	if got := up.received(); len(got) != 0 {
 		t.Errorf("upstream received %d requests through the guard, want none", len(got))
+	}
+}
+
+func TestEgressGuardBlocksTokenEndpoint(t *testing.T) {
+	s := newStackWith(t, stackOptions{blockPrivate: true})
+	up := newUpstream(t)
+	svc := oauthService("acme_devices")
+	svc["oauth2"].(map[string]any)["token_url"] = up.server.URL + "/token"
+	s.createService(svc)
+	s.createApplication(map[string]any{"service": "acme_devices", "name": "Production", "client_id": "acme-client"})
+	conn := s.createConnection(adminToken, map[string]any{"name": "Devices", "service": "acme_devices"})
+
+	resp := s.admin("POST", "/v1/connections/"+conn.LinkName+"/connect", map[string]any{})
+	wantStatus(t, resp, http.StatusOK)
+	authURL, err := url.Parse(decode[map[string]string](t, resp)["authorization_url"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := authURL.Query().Get("state")
+
+	callback := s.doWith("GET", "/oauth/callback?state="+url.QueryEscape(state)+"&code=code-0123456789", "", nil,
+		http.Header{"Accept": {"application/json"}})
+	wantProblem(t, callback, http.StatusForbidden, "destination_blocked")
+	if got := up.received(); len(got) != 0 {
+		t.Errorf("token endpoint received %d requests through the guard, want none", len(got))
 	}
 }

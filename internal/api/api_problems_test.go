@@ -145,3 +145,15 @@ func TestInternalErrorHidesCause(t *testing.T) {
 		t.Errorf("server log lacks the cause of the 500; log:\n%s", logs)
 	}
 }
+
+func TestJSONErrorsNameJSONTypes(t *testing.T) {
+	s := newStack(t)
+	p := wantProblem(t, s.admin("POST", "/v1/connections", `["not", "an", "object"]`), http.StatusBadRequest, "invalid_json")
+	if !strings.Contains(p.Detail, "must be a JSON object") || strings.Contains(p.Detail, "api.") {
+		t.Errorf("array body: detail = %q, want one saying the body must be a JSON object, without Go type names", p.Detail)
+	}
+	p = wantProblem(t, s.admin("POST", "/v1/connections", `{"name": 7}`), http.StatusBadRequest, "invalid_json")
+	if !strings.Contains(p.Detail, `"name" must be a JSON string`) {
+		t.Errorf("number name: detail = %q, want one saying name must be a JSON string", p.Detail)
+	}
+}

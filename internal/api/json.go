@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	body := http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
+	// Numbers decoded into interface values stay exact, such as a 20-digit
+	// invoke parameter.
+	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
 		return badJSON(err)
 	}
@@ -40,8 +44,10 @@ func badJSON(err error) error {
 		return problem.BadRequest("invalid_json", "the request body is empty; send a JSON object")
 	case errors.As(err, &syntax):
 		return problem.BadRequest("invalid_json", "the request body is not valid JSON at byte %d: %s", syntax.Offset, syntax.Error())
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return problem.BadRequest("invalid_json", "the request body must be a JSON object, not %s", typeErr.Value)
 	case errors.As(err, &typeErr):
-		return problem.BadRequest("invalid_json", "field %q must be a JSON %s, not %s", typeErr.Field, typeErr.Type, typeErr.Value)
+		return problem.BadRequest("invalid_json", "field %q must be a JSON %s, not %s", typeErr.Field, jsonKind(typeErr.Type), typeErr.Value)
 	case errors.As(err, &tooLarge):
 		return problem.New(http.StatusRequestEntityTooLarge, "body_too_large", "the request body exceeds %d bytes", tooLarge.Limit)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -49,6 +55,25 @@ func badJSON(err error) error {
 		return problem.BadRequest("unknown_field", "field %s is not known; check its spelling against /v1/openapi.json", field)
 	}
 	return problem.BadRequest("invalid_json", "the request body could not be decoded: %s", err.Error())
+}
+
+// jsonKind names the JSON type that values of a Go type are decoded from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "object"
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {

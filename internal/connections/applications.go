@@ -53,6 +53,9 @@ func (m *Manager) CreateApplication(ctx context.Context, actor Actor, in Applica
 	if in.ClientID == nil || strings.TrimSpace(*in.ClientID) == "" {
 		return store.Application{}, problem.Invalid("invalid_application", "client_id is missing; copy it from the provider's developer console")
 	}
+	if err := checkApplicationName(strings.TrimSpace(*in.Name)); err != nil {
+		return store.Application{}, err
+	}
 
 	now := m.now()
 	app := store.Application{
@@ -103,6 +106,9 @@ func (m *Manager) UpdateApplication(ctx context.Context, actor Actor, id string,
 		if in.Name != nil {
 			if strings.TrimSpace(*in.Name) == "" {
 				return problem.Invalid("invalid_application", "name must not be empty")
+			}
+			if err := checkApplicationName(strings.TrimSpace(*in.Name)); err != nil {
+				return err
 			}
 			a.Name = strings.TrimSpace(*in.Name)
 		}

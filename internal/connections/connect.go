@@ -221,6 +221,10 @@ func (m *Manager) CompleteAuthorization(ctx context.Context, state, code, errorC
 	token, err := cfg.Exchange(exchangeCtx, code, verifier)
 	if err != nil {
 		m.logger.Warn("code exchange failed", "org_id", conn.OrgID, "connection", conn.LinkName, "err", err)
+		if errors.Is(err, egress.ErrBlockedAddress) {
+			return result, problem.Wrap(err, http.StatusForbidden, "destination_blocked",
+				"the token endpoint of service %q resolves to a private or loopback address, which plugboard refuses unless started with --allow-private-egress", svc.Key)
+		}
 		return result, problem.Wrap(err, http.StatusBadGateway, "token_exchange_failed",
 			"exchanging the authorization code for a token failed: %s", describeOAuthError(err))
 	}

@@ -37,6 +37,14 @@ func (m *Manager) CreateConnection(ctx context.Context, actor Actor, in Connecti
 		return store.Connection{}, problem.Invalid("invalid_connection", "name is missing; give the connection a display name such as \"Acme devices\"")
 	}
 	name := strings.TrimSpace(*in.Name)
+	if err := checkConnectionText("name", name, maxNameLength); err != nil {
+		return store.Connection{}, err
+	}
+	if in.Description != nil {
+		if err := checkConnectionText("description", *in.Description, maxDescriptionLength); err != nil {
+			return store.Connection{}, err
+		}
+	}
 	if in.LinkName != "" && !ValidLinkName(in.LinkName) {
 		return store.Connection{}, problem.Invalid("invalid_link_name",
 			"link name %q is not valid; use a lower-case letter followed by up to 49 lower-case letters, digits or underscores", in.LinkName)
@@ -185,6 +193,16 @@ func (m *Manager) UpdateConnection(ctx context.Context, actor Actor, link string
 	if in.LinkName != "" || in.Service != "" {
 		return store.Connection{}, problem.Invalid("immutable_field",
 			"link_name and service cannot change after creation; create a new connection instead")
+	}
+	if in.Name != nil {
+		if err := checkConnectionText("name", strings.TrimSpace(*in.Name), maxNameLength); err != nil {
+			return store.Connection{}, err
+		}
+	}
+	if in.Description != nil {
+		if err := checkConnectionText("description", *in.Description, maxDescriptionLength); err != nil {
+			return store.Connection{}, err
+		}
 	}
 	current, err := m.Connection(ctx, actor.OrgID, link)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard/internal/catalog"
+	"github.com/plugboard/plugboard/internal/egress"
 	"github.com/plugboard/plugboard/internal/oauth"
 	"github.com/plugboard/plugboard/internal/problem"
 	"github.com/plugboard/plugboard/internal/secrets"
@@ -204,6 +205,10 @@ func (m *Manager) refreshFailed(conn store.Connection, cred *store.Credential, e
 	m.markFailed(cred, ErrorClassTransient, description)
 	m.logger.Warn("refresh failed; will retry on next use", "org_id", conn.OrgID, "connection", conn.LinkName,
 		"user_id", cred.UserID, "err", err)
+	if errors.Is(err, egress.ErrBlockedAddress) {
+		return problem.Wrap(err, http.StatusForbidden, "destination_blocked",
+			"the token endpoint of connection %q resolves to a private or loopback address, which plugboard refuses unless started with --allow-private-egress", conn.LinkName)
+	}
 	return problem.Wrap(err, http.StatusBadGateway, "token_refresh_failed",
 		"refreshing the token of connection %q failed (%s); try again later", conn.LinkName, description)
 }

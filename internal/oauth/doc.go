@@ -12,12 +12,16 @@
 // counts expiry from time.Now instead of an injected clock.
 //
 // A token response may be JSON, form-encoded or text/plain. Its expires_in may
-// be a number, a numeric string or absent, and its token_type may use any
-// case. Its scope is a string split by the service's separator, or a JSON
-// array. An error member
-// in any response, a 200 included, and Slack's "ok": false are an *Error.
-// Members this package does not interpret are kept in Token.Extra.
+// be a non-negative decimal number or numeric string, or absent, and its
+// token_type may use any case. Its scope is a string split by the service's
+// separator, or a JSON array. A response whose access_token, refresh_token or
+// token_type contains whitespace or a control character is rejected, because
+// the token could not be sent in a header. An error member in any response, a
+// 200 included, and Slack's "ok": false are an *Error. Members this package
+// does not interpret are kept in Token.Extra.
 //
 // Client and Token redact their secrets in fmt and slog output. An *Error
-// contains only the error members of a response, never its raw body.
+// contains only the error members of a response, never its raw body, and
+// every secret of 8 bytes or more that the request sent is redacted from it,
+// in the raw, query-escaped, path-escaped and Basic Base64 forms.
 package oauth

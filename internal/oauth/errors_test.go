@@ -117,7 +117,7 @@ func TestErrorDescriptionTruncated(t *testing.T) {
 	long := strings.Repeat("é", maxDescriptionLength)
 	members := map[string]any{"error": "invalid_request", "error_description": long}
 
-	got := errorFromMembers(members, 400)
+	got := errorFromMembers(members, 400, nil)
 	if len(got.Description) > maxDescriptionLength+len("...") {
 		t.Errorf("Description has %d bytes, want at most %d", len(got.Description), maxDescriptionLength+3)
 	}

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -41,6 +42,8 @@ func newEndpoint(t *testing.T, respond http.HandlerFunc) *endpoint {
 		if err != nil {
 			t.Errorf("reading request body: %v", err)
 		}
+		// The handler reads the body again, as echoingEndpoint does.
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
 			t.Errorf("parsing request body %q: %v", body, err)

@@ -81,13 +81,13 @@ func (c *Config) requestToken(ctx context.Context, form url.Values) (*Token, err
 		return nil, err
 	}
 
+	// Only the *Error is redacted, because a successful response may return
+	// the refresh token it was sent.
+	secrets := sentSecrets(form, header, c.Client)
 	members, parseErr := parseMembers(resp.contentType, resp.body)
-	if _, hasToken := members["access_token"]; !hasToken {
-		redactMembers(members, sentSecrets(form, c.Client))
-	}
 	if !resp.successful() {
 		if parseErr == nil {
-			if oauthErr := errorFromMembers(members, resp.status); oauthErr != nil {
+			if oauthErr := errorFromMembers(members, resp.status, secrets); oauthErr != nil {
 				return nil, oauthErr
 			}
 		}
@@ -97,7 +97,7 @@ func (c *Config) requestToken(ctx context.Context, form url.Values) (*Token, err
 		return nil, fmt.Errorf("parsing token response: %w", parseErr)
 	}
 	// Some providers, GitHub and Slack among them, report errors in a 200.
-	if oauthErr := errorFromMembers(members, resp.status); oauthErr != nil {
+	if oauthErr := errorFromMembers(members, resp.status, secrets); oauthErr != nil {
 		return nil, oauthErr
 	}
 	return tokenFromMembers(members, c.Settings.Separator(), c.now())

@@ -84,19 +84,22 @@ func parseFormMembers(body []byte) (map[string]any, error) {
 // errorFromMembers returns the error a response reports, or nil. An error
 // member that is a non-empty string is the RFC 6749 form. An object with
 // "code" and "message" is accepted too (Facebook's Graph API). Slack reports
-// failure with "ok": false next to a string error member.
-func errorFromMembers(members map[string]any, status int) *Error {
+// failure with "ok": false next to a string error member. Every secret in
+// secrets is redacted from the code, the description and the URI, because
+// some providers repeat request values there.
+func errorFromMembers(members map[string]any, status int, secrets []string) *Error {
 	oauthErr := &Error{StatusCode: status}
 	switch value := members["error"].(type) {
 	case string:
 		if value == "" {
 			return okFalseError(members, status)
 		}
-		oauthErr.Code = value
+		oauthErr.Code = redactString(value, secrets)
 	case map[string]any:
-		oauthErr.Code, _ = value["code"].(string)
+		code, _ := value["code"].(string)
 		description, _ := value["message"].(string)
-		oauthErr.Description = truncateDescription(description)
+		oauthErr.Code = redactString(code, secrets)
+		oauthErr.Description = truncateDescription(redactString(description, secrets))
 		return oauthErr
 	case nil:
 		return okFalseError(members, status)
@@ -105,8 +108,9 @@ func errorFromMembers(members map[string]any, status int) *Error {
 	}
 
 	description, _ := members["error_description"].(string)
-	oauthErr.Description = truncateDescription(description)
-	oauthErr.URI, _ = members["error_uri"].(string)
+	uri, _ := members["error_uri"].(string)
+	oauthErr.Description = truncateDescription(redactString(description, secrets))
+	oauthErr.URI = redactString(uri, secrets)
 	return oauthErr
 }
 
@@ -131,14 +135,23 @@ func tokenFromMembers(members map[string]any, separator string, now time.Time) (
 	if token.AccessToken == "" {
 		return nil, errMissingAccessToken
 	}
+	if err := checkHeaderSafe("access_token", token.AccessToken); err != nil {
+		return nil, err
+	}
 	if token.RefreshToken, err = stringMember(members, "refresh_token"); err != nil {
 		return nil, err
+	}
+	if containsUnsafeChar(token.RefreshToken) {
+		return nil, errors.New("invalid refresh_token in token response: contains whitespace or a control character")
 	}
 	tokenType, err := stringMember(members, "token_type")
 	if err != nil {
 		return nil, err
 	}
 	token.TokenType = canonicalTokenType(tokenType)
+	if err := checkHeaderSafe("token_type", token.TokenType); err != nil {
+		return nil, err
+	}
 
 	lifetime, err := parseExpiresIn(members["expires_in"])
 	if err != nil {
@@ -177,6 +190,28 @@ func stringMember(members map[string]any, name string) (string, error) {
 	}
 }
 
+// checkHeaderSafe returns an error naming the token response member name
+// when its value cannot be sent in an "Authorization: <type> <token>" header.
+// The error never contains the value.
+func checkHeaderSafe(name, value string) error {
+	if containsUnsafeChar(value) {
+		return fmt.Errorf("invalid %s in token response: contains whitespace or a control character, "+
+			"which cannot be sent in an HTTP header", name)
+	}
+	return nil
+}
+
+// containsUnsafeChar reports whether s contains a control character (C0, DEL
+// or C1) or whitespace, ASCII or Unicode. A header value cannot carry CR, LF
+// or NUL. RFC 6749 appendix A.12 allows a space in an access token, but the
+// Bearer syntax of RFC 6750 section 2.1 does not. A refresh token is held to
+// the same rule, because such a value means the response is broken.
+func containsUnsafeChar(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) || unicode.IsSpace(r)
+	})
+}
+
 // canonicalTokenType returns the registered spelling of a token type compared
 // without case (RFC 6749 section 5.1 makes the type case-insensitive), or the
 // type unchanged when it is not one of them.
@@ -192,7 +227,13 @@ func canonicalTokenType(tokenType string) string {
 
 // parseExpiresIn returns the lifetime from an expires_in member: a JSON
 // number, a numeric string (PayPal, form-encoded bodies) or absent. Zero means
-// no expiry is known. Fractions of a second are kept.
+// no expiry is known. Fractions of a second are kept. A string may have
+// surrounding whitespace.
+//
+// The number must be a non-negative decimal: digits with an optional fraction
+// of one or more digits. A sign, an exponent, underscores, hexadecimal, Inf
+// and NaN are rejected, although strconv.ParseFloat accepts all of them: it
+// reads "1_000" as 1000 and "+Inf" as infinity.
 func parseExpiresIn(value any) (time.Duration, error) {
 	var text string
 	switch value := value.(type) {
@@ -209,15 +250,33 @@ func parseExpiresIn(value any) (time.Duration, error) {
 		return 0, nil
 	}
 
-	seconds, err := strconv.ParseFloat(text, 64)
-	if err != nil || math.IsNaN(seconds) {
-		return 0, fmt.Errorf("invalid expires_in %q in token response: expected a number of seconds", truncateDescription(text))
+	if digits, negative := strings.CutPrefix(text, "-"); negative && isDecimal(digits) {
+		return 0, fmt.Errorf("invalid expires_in %q in token response: negative", truncateDescription(text))
 	}
-	if seconds < 0 {
-		return 0, fmt.Errorf("invalid expires_in %q in token response: negative", text)
+	if !isDecimal(text) {
+		return 0, fmt.Errorf("invalid expires_in %q in token response: expected a non-negative decimal number of seconds",
+			truncateDescription(text))
+	}
+	// A decimal beyond float64's range parses as +Inf with ErrRange and is
+	// capped below like any other long lifetime.
+	seconds, err := strconv.ParseFloat(text, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("parsing expires_in %q in token response: %w", truncateDescription(text), err)
 	}
 	seconds = min(seconds, maxExpiresIn)
 	return time.Duration(seconds * float64(time.Second)), nil
+}
+
+// isDecimal reports whether s is one or more ASCII digits, optionally
+// followed by '.' and one or more ASCII digits.
+func isDecimal(s string) bool {
+	whole, fraction, hasPoint := strings.Cut(s, ".")
+	return isDigits(whole) && (!hasPoint || isDigits(fraction))
+}
+
+// isDigits reports whether s is one or more ASCII digits.
+func isDigits(s string) bool {
+	return s != "" && strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }) < 0
 }
 
 // parseScope returns the granted scopes from a scope member, and whether the

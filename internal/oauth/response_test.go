@@ -59,7 +59,7 @@ func TestExchangeNormalizesResponse(t *testing.T) {
 		{
 			name:        "huge expires_in capped",
 			contentType: "application/json",
-			body:        `{"access_token":"at-1","expires_in":1e300}`,
+			body:        `{"access_token":"at-1","expires_in":100000000000000000000}`,
 			want:        Token{AccessToken: "at-1", Expiry: testNow.Add(maxExpiresIn * time.Second)},
 		},
 		{

@@ -51,8 +51,8 @@ func (c *Config) Revoke(ctx context.Context, token, tokenTypeHint string) error 
 	// RFC 7009 gives the body no meaning, so an unparseable one is ignored.
 	members, parseErr := parseMembers(resp.contentType, resp.body)
 	if parseErr == nil {
-		redactMembers(members, sentSecrets(form, c.Client))
-		if oauthErr := errorFromMembers(members, resp.status); oauthErr != nil {
+		secrets := sentSecrets(form, header, c.Client)
+		if oauthErr := errorFromMembers(members, resp.status, secrets); oauthErr != nil {
 			return fmt.Errorf("revoking token: %w", oauthErr)
 		}
 	}
