@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -389,5 +390,51 @@ func TestInvokeKeepsLargeNumberParameters(t *testing.T) {
 	wantStatus(t, resp, http.StatusOK)
 	if got := up.only(t).RawQuery; got != "id=12345678901234567890" {
 		t.Errorf("upstream query = %q, want id=12345678901234567890", got)
+	}
+}
+
+func TestProxyRedactsQueryKeyInRedirect(t *testing.T) {
+	s := newStack(t)
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		target := *r.URL
+		target.Path += "/"
+		w.Header().Set("Location", target.String())
+		w.Header().Set("Content-Location", target.String())
+		w.WriteHeader(http.StatusMovedPermanently)
+	}))
+	t.Cleanup(redirecting.Close)
+	s.createService(apiKeyService("acme_keys", redirecting.URL, "api_key", "query"))
+	conn := s.createConnection(adminToken, map[string]any{"name": "Acme keys", "service": "acme_keys"})
+	s.connectWithSecrets(conn.LinkName, map[string]string{"api_key": testAPIKey})
+
+	resp := s.admin("GET", "/v1/connections/"+conn.LinkName+"/proxy/items?page=2", nil)
+	wantStatus(t, resp, http.StatusMovedPermanently)
+	for _, name := range []string{"Location", "Content-Location"} {
+		got := resp.header.Get(name)
+		if strings.Contains(got, testAPIKey) || !strings.Contains(got, "page=2") {
+			t.Errorf("%s = %q, want the redirect with the API key redacted", name, got)
+		}
+	}
+}
+
+func TestInvokeRejectsInvalidHeader(t *testing.T) {
+	s := newStack(t)
+	up := newUpstream(t)
+	link := keyConnection(t, s, up, "header")
+
+	for name, headers := range map[string]map[string]string{
+		"CRLF in value": {"X-Note": "a\r\nX-Injected: 1"},
+		"invalid name":  {"Bad Header": "x"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp := s.admin("POST", "/v1/invoke", map[string]any{"url": "/items", "connection": link, "headers": headers})
+			p := wantProblem(t, resp, http.StatusUnprocessableEntity, "invalid_header")
+			if strings.Contains(p.Detail, "X-Injected") {
+				t.Errorf("detail repeats the header value: %q", p.Detail)
+			}
+		})
+	}
+	if n := len(up.received()); n != 0 {
+		t.Errorf("upstream received %d requests, want 0", n)
 	}
 }

@@ -110,12 +110,15 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	t.Cleanup(srv.Close)
 
 	s := &stack{
-		t:      t,
-		url:    srv.URL,
-		store:  st,
-		orgID:  boot.OrgID,
-		client: &http.Client{Timeout: 30 * time.Second},
-		logs:   logs,
+		t:     t,
+		url:   srv.URL,
+		store: st,
+		orgID: boot.OrgID,
+		// Redirects come back to the test as they are, so it can check them.
+		client: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}},
+		logs: logs,
 	}
 	if s.url != publicURL {
 		t.Fatalf("server URL = %q, want the public URL %q", s.url, publicURL)

@@ -174,3 +174,39 @@ func (a *authorizer) authorizeSecrets(req *http.Request) error {
 	req.URL.RawQuery = query.Encode()
 	return nil
 }
+
+// redactedValue replaces an API key that an upstream repeated in a
+// response header.
+const redactedValue = "[redacted]"
+
+// credentialHeaders are the response headers that can repeat a request URL,
+// and with it an API key placed in the query.
+var credentialHeaders = []string{"Location", "Content-Location", "Link", "Refresh"}
+
+var _ egress.ResponseRedactor = (*authorizer)(nil)
+
+// RedactResponseHeader removes API keys placed in the query from response
+// headers that repeat the request URL, such as a redirect's Location.
+func (a *authorizer) RedactResponseHeader(h http.Header) {
+	if a.svc.AuthType != catalog.AuthAPIKey || a.svc.APIKey == nil || a.secrets == nil {
+		return
+	}
+	var values []string
+	for _, p := range a.svc.APIKey.Params {
+		if v := a.secrets[p.Name]; p.In == "query" && v != "" {
+			values = append(values, url.QueryEscape(v), url.PathEscape(v), v)
+		}
+	}
+	if len(values) == 0 {
+		return
+	}
+	for _, name := range credentialHeaders {
+		lines := h.Values(name)
+		for i, line := range lines {
+			for _, v := range values {
+				line = strings.ReplaceAll(line, v, redactedValue)
+			}
+			lines[i] = line
+		}
+	}
+}

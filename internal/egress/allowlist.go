@@ -13,8 +13,11 @@ import (
 // Allowlist holds the hosts that a service's credential may be sent to: the
 // host and port of its API base URL and its extra allowed hosts. Hosts are
 // compared exactly, case-insensitively and with their ports, never by suffix
-// or wildcard. A nil *Allowlist allows nothing. An Allowlist is read-only
-// once built and safe for concurrent use.
+// or wildcard. A trailing dot is part of the host name, so
+// "files.acme.example." matches only an entry written with the dot. The
+// credential goes only over https, except to a loopback host. A nil
+// *Allowlist allows nothing. An Allowlist is read-only once built and safe
+// for concurrent use.
 type Allowlist struct {
 	// hostPorts contains "host:port" keys that match that port only.
 	hostPorts map[string]bool
@@ -63,9 +66,11 @@ func (a *Allowlist) Allows(target *url.URL) bool {
 }
 
 // Check returns nil when a credential may be sent to target, and otherwise a
-// *HostNotAllowedError that wraps ErrHostNotAllowed. A URL with user
-// information is always rejected, because the HTTP client would send it as
-// a second credential.
+// *HostNotAllowedError that wraps ErrHostNotAllowed. An http URL is rejected
+// unless its host is a loopback host (localhost, 127.0.0.0/8 or ::1),
+// because the credential would cross the network in cleartext. A URL with
+// user information is always rejected, because the HTTP client would send it
+// as a second credential.
 func (a *Allowlist) Check(target *url.URL) error {
 	if target == nil {
 		return &HostNotAllowedError{msg: "URL is missing"}
@@ -76,14 +81,39 @@ func (a *Allowlist) Check(target *url.URL) error {
 	}
 
 	hostPort := net.JoinHostPort(host, port)
+	if strings.EqualFold(target.Scheme, "http") && !isLoopbackHost(host) {
+		return &HostNotAllowedError{
+			Host: hostPort,
+			msg: fmt.Sprintf("http URL of host %s is not allowed: credentials are only sent over https "+
+				"(http only to localhost, 127.0.0.0/8 or ::1); use an https URL", hostPort),
+		}
+	}
 	if a != nil && (a.hostPorts[hostPort] || (a.hosts[host] && port == defaultPort(target.Scheme))) {
 		return nil
+	}
+	if strings.HasSuffix(host, ".") {
+		return &HostNotAllowedError{
+			Host: hostPort,
+			msg: fmt.Sprintf("host %s is not allowed for this service: a host name with a trailing dot "+
+				"matches only an allowed host written with the dot; remove the trailing dot", hostPort),
+		}
 	}
 	return &HostNotAllowedError{
 		Host: hostPort,
 		msg: fmt.Sprintf("host %s is not allowed for this service; "+
 			"call the host of its API base URL or add the host to its allowed_hosts", hostPort),
 	}
+}
+
+// isLoopbackHost reports whether a normalized host is localhost or an
+// address in 127.0.0.0/8 or ::1, IPv4-mapped forms included. The name must be
+// exactly "localhost", so "localhost." does not count.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // urlHostPort returns the normalized host and port of an http or https URL,
@@ -176,14 +206,15 @@ func validateHost(host string) error {
 	return nil
 }
 
-// normalizeHost lower-cases host, drops one trailing dot of a fully
-// qualified name and writes IP addresses in their canonical form, so that
-// equal hosts compare equal.
+// normalizeHost lower-cases host and writes IP addresses in their canonical
+// form, so that equal hosts compare equal. It keeps a trailing dot, because a
+// name with the dot is fully qualified, while DNS search domains may extend
+// the same name without it, so the two can resolve to different hosts.
 func normalizeHost(host string) string {
 	if ip, err := netip.ParseAddr(host); err == nil {
 		return ip.String()
 	}
-	return strings.TrimSuffix(strings.ToLower(host), ".")
+	return strings.ToLower(host)
 }
 
 // normalizePort returns port as a decimal number from 1 to 65535 without

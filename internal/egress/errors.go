@@ -20,6 +20,15 @@ var (
 
 	// ErrResponseTooLarge means a response body exceeded Sender.MaxResponseBody.
 	ErrResponseTooLarge = errors.New("response body too large")
+
+	// ErrTimeout means an invoke call did not finish within
+	// Sender.InvokeTimeout, counting every redirect, the retry after a 401
+	// and reading the response body.
+	ErrTimeout = errors.New("invoke call timed out")
+
+	// ErrInvalidRequest means an invoke request cannot be sent as given: its
+	// URL, method or a header is invalid. Nothing was sent.
+	ErrInvalidRequest = errors.New("invalid invoke request")
 )
 
 // HostNotAllowedError is the error of an Allowlist check. Its message is safe

@@ -43,6 +43,25 @@ func removeCallerHeaders(h http.Header) {
 	}
 }
 
+// cleanProxyResponseHeader removes hop-by-hop headers, Set-Cookie and
+// Set-Cookie2 from the header of a proxied response, because a cookie of the
+// upstream would be stored for plugboard's own origin. When auth is a
+// ResponseRedactor, it also removes the credential.
+func cleanProxyResponseHeader(h http.Header, auth Authorizer) {
+	removeHopByHopHeaders(h)
+	h.Del("Set-Cookie")
+	h.Del("Set-Cookie2")
+	redactResponseHeader(h, auth)
+}
+
+// redactResponseHeader lets auth remove its credential from h when auth is a
+// ResponseRedactor.
+func redactResponseHeader(h http.Header, auth Authorizer) {
+	if redactor, ok := auth.(ResponseRedactor); ok {
+		redactor.RedactResponseHeader(h)
+	}
+}
+
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -119,6 +120,35 @@ func (a queryKeyAuthorizer) Authorize(_ context.Context, req *http.Request, _ bo
 	q.Set("api_key", a.key)
 	req.URL.RawQuery = q.Encode()
 	return nil
+}
+
+// redactingAuthorizer puts its key into the query like queryKeyAuthorizer
+// and, as a ResponseRedactor, replaces the key with "REDACTED" in the
+// Location, Content-Location and Link response headers.
+type redactingAuthorizer struct{ queryKeyAuthorizer }
+
+func (a redactingAuthorizer) RedactResponseHeader(h http.Header) {
+	for _, name := range []string{"Location", "Content-Location", "Link"} {
+		for i, value := range h[name] {
+			h[name][i] = strings.ReplaceAll(value, a.key, "REDACTED")
+		}
+	}
+}
+
+// headerContaining returns the name of the first header whose name or value
+// contains s, or "" when there is none.
+func headerContaining(h http.Header, s string) string {
+	for name, values := range h {
+		if strings.Contains(name, s) {
+			return name
+		}
+		for _, value := range values {
+			if strings.Contains(value, s) {
+				return name
+			}
+		}
+	}
+	return ""
 }
 
 func newTestSender(t *testing.T, allowPrivate bool) *Sender {

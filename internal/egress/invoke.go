@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -17,7 +19,7 @@ const maxRedirects = 10
 
 // Request is an invoke call, shaped like Deluge's invokeurl.
 type Request struct {
-	// Method is the HTTP method. Empty means GET.
+	// Method is the HTTP method, an RFC 9110 token. Empty means GET.
 	Method string
 	// URL is the absolute http or https URL to call.
 	URL string
@@ -25,7 +27,8 @@ type Request struct {
 	// set. For other methods without Body they become a form-encoded body.
 	Parameters map[string]string
 	// Headers are sent as given, except Authorization, Host, Content-Length
-	// and hop-by-hop headers, which are dropped.
+	// and hop-by-hop headers, which are dropped. Every name must be a token,
+	// and no value may contain a control character other than tab.
 	Headers map[string]string
 	// Body is sent as the request body when not nil.
 	Body []byte
@@ -41,20 +44,41 @@ type Response struct {
 
 // Do sends an invoke request with the connection's credential and reads the
 // whole response, at most MaxResponseBody bytes; a longer body fails with
-// ErrResponseTooLarge.
+// ErrResponseTooLarge. The whole call, redirects, retry and body included,
+// must finish within InvokeTimeout, or it fails with ErrTimeout.
 //
 // After an upstream 401 the request is authorized again with retry set and
 // sent once more. Do follows up to 10 redirects, but only to hosts that allow
 // allows, and authorizes each hop again, because the credential must reach
-// every allowed host and no other. A redirect to any other host is not
-// followed: its 3xx response is returned as it is. A 301, 302 or 303 turns a
-// request other than GET or HEAD into a GET without body; 307 and 308 keep
-// the method and body.
+// every allowed host and no other. A redirect to any other host, or with a
+// Location that cannot be parsed, is not followed: its 3xx response is
+// returned as it is. A 301, 302 or 303 turns a request other than GET or HEAD
+// into a GET without body; 307 and 308 keep the method and body. When auth is
+// a ResponseRedactor, it removes the credential from the returned header.
 //
-// When the allow-list rejects the URL, nothing is sent and the error wraps
-// ErrHostNotAllowed. When the egress guard blocks the destination, the error
-// wraps ErrBlockedAddress. Errors of the Authorizer are wrapped as well.
+// When the URL, the method or a header is invalid, nothing is sent and the
+// error wraps ErrInvalidRequest. When the allow-list rejects the URL, nothing
+// is sent and the error wraps ErrHostNotAllowed. When the egress guard blocks
+// the destination, the error wraps ErrBlockedAddress. Errors of the
+// Authorizer, and the context's error when ctx ends first, are wrapped as
+// well.
 func (s *Sender) Do(ctx context.Context, req *Request, allow *Allowlist, auth Authorizer) (*Response, error) {
+	limit := s.invokeTimeout()
+	errTimedOut := fmt.Errorf("%w: the call took longer than the limit of %s", ErrTimeout, limit)
+	ctx, cancel := context.WithTimeoutCause(ctx, limit, errTimedOut)
+	defer cancel()
+
+	resp, err := s.do(ctx, req, allow, auth)
+	// The cause distinguishes this limit from a deadline or cancellation of
+	// the caller's context.
+	if err != nil && context.Cause(ctx) == errTimedOut {
+		s.logger().InfoContext(ctx, "invoke call timed out", "limit", limit, "error", err)
+		return nil, errTimedOut
+	}
+	return resp, err
+}
+
+func (s *Sender) do(ctx context.Context, req *Request, allow *Allowlist, auth Authorizer) (*Response, error) {
 	httpReq, err := newInvokeRequest(ctx, req)
 	if err != nil {
 		return nil, err
@@ -74,27 +98,30 @@ func (s *Sender) Do(ctx context.Context, req *Request, allow *Allowlist, auth Au
 		return nil, err
 	}
 	removeHopByHopHeaders(resp.Header)
+	redactResponseHeader(resp.Header, auth)
 	s.logger().DebugContext(ctx, "invoked URL",
 		"method", resp.Request.Method, "host", resp.Request.URL.Host, "status", resp.StatusCode)
 
 	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, nil
 }
 
-// newInvokeRequest builds the unauthorized HTTP request of an invoke call.
+// newInvokeRequest validates an invoke call and builds its unauthorized HTTP
+// request. Its errors wrap ErrInvalidRequest.
 func newInvokeRequest(ctx context.Context, req *Request) (*http.Request, error) {
 	method := strings.ToUpper(req.Method)
 	if method == "" {
 		method = http.MethodGet
 	}
+	if !isToken(method) {
+		return nil, fmt.Errorf("%w: method %q is not a valid HTTP method; use a method such as GET or POST", ErrInvalidRequest, method)
+	}
+	if err := validateHeaders(req.Headers); err != nil {
+		return nil, err
+	}
 
 	target, err := url.Parse(req.URL)
 	if err != nil {
-		// Report only the cause, because the URL may contain the caller's own secrets.
-		var urlErr *url.Error
-		if errors.As(err, &urlErr) {
-			err = urlErr.Err
-		}
-		return nil, fmt.Errorf("invalid URL: %w", err)
+		return nil, fmt.Errorf("%w: the URL is invalid: %w", ErrInvalidRequest, urlErrorCause(err))
 	}
 
 	body := req.Body
@@ -119,7 +146,7 @@ func newInvokeRequest(ctx context.Context, req *Request) (*http.Request, error) 
 	}
 	httpReq, err := http.NewRequestWithContext(ctx, method, target.String(), bodyReader)
 	if err != nil {
-		return nil, fmt.Errorf("building %s request: %w", method, err)
+		return nil, fmt.Errorf("%w: building the %s request failed: %w", ErrInvalidRequest, method, urlErrorCause(err))
 	}
 
 	for name, value := range req.Headers {
@@ -134,6 +161,56 @@ func newInvokeRequest(ctx context.Context, req *Request) (*http.Request, error) 
 		httpReq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	return httpReq, nil
+}
+
+// validateHeaders checks what the HTTP transport would otherwise reject while
+// sending: each header name must be a token, and no value may contain a
+// control character other than tab (CR, LF and NUL included). Errors name
+// the header but never show its value, which may be a secret.
+func validateHeaders(headers map[string]string) error {
+	for _, name := range slices.Sorted(maps.Keys(headers)) {
+		if !isToken(name) {
+			return fmt.Errorf("%w: header %q has an invalid name; "+
+				"use only letters, digits and !#$%%&'*+-.^_`|~", ErrInvalidRequest, name)
+		}
+		if strings.ContainsFunc(headers[name], isControl) {
+			return fmt.Errorf("%w: header %q has a value with a control character such as CR, LF or NUL; "+
+				"remove it", ErrInvalidRequest, name)
+		}
+	}
+	return nil
+}
+
+// isToken reports whether s is a token of RFC 9110 section 5.6.2, the syntax
+// of methods and header names.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		isAlnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !isAlnum && !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// isControl reports whether r is a control character that a header value must
+// not contain: any below space except tab, and DEL.
+func isControl(r rune) bool {
+	return r < ' ' && r != '\t' || r == 0x7f
+}
+
+// urlErrorCause returns the cause of a *url.Error, whose message would
+// repeat the whole URL and with it any secret in the URL, and err otherwise.
+func urlErrorCause(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return urlErr.Err
+	}
+	return err
 }
 
 func appendQuery(rawQuery, extra string) string {

@@ -1,12 +1,14 @@
 package egress
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDoSendsParameters(t *testing.T) {
@@ -448,26 +450,290 @@ func TestDoRejectsInvalidRequest(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	})
 	tests := []struct {
-		name string
-		req  Request
+		name        string
+		req         Request
+		wantMessage string
 	}{
-		{"invalid URL", Request{URL: "http://" + up.hostPort() + ":bad/?key=secret"}},
-		{"invalid method", Request{Method: "GET ME", URL: up.URL + "/v1/items"}},
+		{"invalid URL", Request{URL: "http://" + up.hostPort() + ":bad/?key=secret"}, "URL"},
+		{"invalid URL escape", Request{URL: up.URL + "/v1/%zz?key=secret"}, "URL"},
+		{"method with space", Request{Method: "GET ME", URL: up.URL + "/v1/items"}, `method "GET ME"`},
+		{"method with CRLF", Request{Method: "GET\r\nX-Secret: 1", URL: up.URL + "/v1/items"}, "method"},
+		{"empty header name", Request{URL: up.URL + "/v1/items", Headers: map[string]string{"": "secret"}}, `header ""`},
+		{"header name with space", Request{URL: up.URL + "/v1/items", Headers: map[string]string{"X Tag": "secret"}}, `header "X Tag"`},
+		{"header name with colon", Request{URL: up.URL + "/v1/items", Headers: map[string]string{"X-Tag:": "secret"}}, `header "X-Tag:"`},
+		{"header name with CRLF", Request{URL: up.URL + "/v1/items", Headers: map[string]string{"X-Tag\r\nX-Evil": "secret"}}, `header "X-Tag\r\nX-Evil"`},
+		{"header value with CR", Request{URL: up.URL + "/v1/items", Headers: map[string]string{"X-Tag": "secret\rX"}}, `header "X-Tag"`},
+		{"header value with LF", Request{URL: up.URL + "/v1/items", Headers: map[string]string{"X-Tag": "secret\nX-Evil: 1"}}, `header "X-Tag"`},
+		{"header value with NUL", Request{URL: up.URL + "/v1/items", Headers: map[string]string{"X-Tag": "secret\x00"}}, `header "X-Tag"`},
+		{"header value with DEL", Request{URL: up.URL + "/v1/items", Headers: map[string]string{"X-Tag": "secret\x7f"}}, `header "X-Tag"`},
+		{"dropped header with LF", Request{URL: up.URL + "/v1/items", Headers: map[string]string{"Host": "secret\nX-Evil: 1"}}, `header "Host"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := newTestSender(t, true).Do(t.Context(), &tt.req, allowlistFor(t, up), newFakeAuthorizer())
+			auth := newFakeAuthorizer()
 
-			if err == nil {
-				t.Fatal("Do succeeded, want error")
+			_, err := newTestSender(t, true).Do(t.Context(), &tt.req, allowlistFor(t, up), auth)
+
+			if !errors.Is(err, ErrInvalidRequest) {
+				t.Fatalf("Do error = %v, want ErrInvalidRequest", err)
+			}
+			if msg := err.Error(); !strings.Contains(msg, tt.wantMessage) {
+				t.Errorf("error %q does not contain %q", msg, tt.wantMessage)
 			}
 			if strings.Contains(err.Error(), "secret") {
-				t.Errorf("error %q contains the URL's query", err)
+				t.Errorf("error %q contains the value or the URL's query", err)
+			}
+			if calls, _ := auth.counts(); calls != 0 {
+				t.Errorf("authorizer calls = %d, want 0", calls)
 			}
 			if got := up.conns.Load(); got != 0 {
 				t.Errorf("upstream connections = %d, want 0", got)
 			}
 		})
+	}
+}
+
+func TestDoAcceptsValidHeaders(t *testing.T) {
+	up := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ string) {
+		w.WriteHeader(http.StatusOK)
+	})
+	req := &Request{
+		Method: "PROPFIND",
+		URL:    up.URL + "/v1/items",
+		Headers: map[string]string{
+			"X-Tab":           "a\tb",
+			"X-Empty":         "",
+			"X-Token.Chars_~": "v",
+			"X-Non-Ascii":     "caf\u00e9",
+		},
+	}
+
+	_, err := newTestSender(t, true).Do(t.Context(), req, allowlistFor(t, up), newFakeAuthorizer())
+	if err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+
+	got := up.recorded()
+	if len(got) != 1 {
+		t.Fatalf("upstream got %d requests, want 1", len(got))
+	}
+	if got[0].Method != "PROPFIND" {
+		t.Errorf("method = %q, want PROPFIND", got[0].Method)
+	}
+	if tab := got[0].Header.Get("X-Tab"); tab != "a\tb" {
+		t.Errorf("X-Tab = %q, want %q", tab, "a\tb")
+	}
+}
+
+func TestDoReturnsRedirectWithInvalidLocation(t *testing.T) {
+	tests := []struct {
+		name     string
+		location string
+	}{
+		{"invalid escape", "/v1/files/%zz?api_key=secret"},
+		{"unclosed IPv6 bracket", "http://[::1/v1/files/1?api_key=secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ string) {
+				w.Header().Set("Location", tt.location)
+				w.WriteHeader(http.StatusFound)
+				_, _ = io.WriteString(w, "moved")
+			})
+
+			resp, err := newTestSender(t, true).Do(t.Context(), &Request{URL: up.URL + "/v1/files/1"}, allowlistFor(t, up), newFakeAuthorizer())
+			if err != nil {
+				t.Fatalf("Do: %v", err)
+			}
+
+			if resp.StatusCode != http.StatusFound {
+				t.Errorf("StatusCode = %d, want 302", resp.StatusCode)
+			}
+			if got := resp.Header.Get("Location"); got != tt.location {
+				t.Errorf("Location = %q, want %q", got, tt.location)
+			}
+			if string(resp.Body) != "moved" {
+				t.Errorf("Body = %q, want %q", resp.Body, "moved")
+			}
+			if got := len(up.recorded()); got != 1 {
+				t.Errorf("upstream got %d requests, want 1", got)
+			}
+		})
+	}
+}
+
+func TestDoRedactsResponseHeaders(t *testing.T) {
+	const key = "secret-api-key"
+	other := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ string) {
+		w.WriteHeader(http.StatusOK)
+	})
+	tests := []struct {
+		name                string
+		handler             func(w http.ResponseWriter, r *http.Request, n int, body string)
+		wantStatus          int
+		wantLocation        string
+		wantContentLocation string
+	}{
+		{
+			name: "redirect not followed",
+			handler: func(w http.ResponseWriter, r *http.Request, _ int, _ string) {
+				w.Header().Set("Location", other.URL+"/api/items/?"+r.URL.RawQuery+"&page=2")
+				w.Header().Set("Content-Location", "/api/items/?"+r.URL.RawQuery)
+				w.WriteHeader(http.StatusFound)
+			},
+			wantStatus:          http.StatusFound,
+			wantLocation:        other.URL + "/api/items/?api_key=REDACTED&page=2",
+			wantContentLocation: "/api/items/?api_key=REDACTED",
+		},
+		{
+			name: "final response",
+			handler: func(w http.ResponseWriter, r *http.Request, _ int, _ string) {
+				w.Header().Set("Content-Location", "/api/items/7?"+r.URL.RawQuery)
+				w.WriteHeader(http.StatusOK)
+			},
+			wantStatus:          http.StatusOK,
+			wantContentLocation: "/api/items/7?api_key=REDACTED",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := newUpstream(t, tt.handler)
+			auth := redactingAuthorizer{queryKeyAuthorizer{key: key}}
+
+			resp, err := newTestSender(t, true).Do(t.Context(), &Request{URL: up.URL + "/api/items"}, allowlistFor(t, up), auth)
+			if err != nil {
+				t.Fatalf("Do: %v", err)
+			}
+
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("StatusCode = %d, want %d", resp.StatusCode, tt.wantStatus)
+			}
+			if got := resp.Header.Get("Location"); got != tt.wantLocation {
+				t.Errorf("Location = %q, want %q", got, tt.wantLocation)
+			}
+			if got := resp.Header.Get("Content-Location"); got != tt.wantContentLocation {
+				t.Errorf("Content-Location = %q, want %q", got, tt.wantContentLocation)
+			}
+			if name := headerContaining(resp.Header, key); name != "" {
+				t.Errorf("response has the key in header %s", name)
+			}
+		})
+	}
+}
+
+func TestDoTimeout(t *testing.T) {
+	const limit = 200 * time.Millisecond
+	// stall waits far longer than the limit, but returns when the client
+	// gives up, so the test server can close.
+	stall := func(r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}
+	tests := []struct {
+		name    string
+		handler func(w http.ResponseWriter, r *http.Request, n int, body string)
+	}{
+		{
+			name: "slow response headers",
+			handler: func(w http.ResponseWriter, r *http.Request, _ int, _ string) {
+				stall(r)
+			},
+		},
+		{
+			name: "slow response body",
+			handler: func(w http.ResponseWriter, r *http.Request, _ int, _ string) {
+				_, _ = io.WriteString(w, "first part")
+				http.NewResponseController(w).Flush()
+				stall(r)
+			},
+		},
+		{
+			name: "slow redirect target",
+			handler: func(w http.ResponseWriter, r *http.Request, _ int, _ string) {
+				if r.URL.Path == "/v1/start" {
+					time.Sleep(limit / 2)
+					http.Redirect(w, r, "/v1/final", http.StatusFound)
+					return
+				}
+				stall(r)
+			},
+		},
+		{
+			name: "slow retry",
+			handler: func(w http.ResponseWriter, r *http.Request, n int, _ string) {
+				if n == 1 {
+					time.Sleep(limit / 2)
+					w.WriteHeader(http.StatusUnauthorized)
+					return
+				}
+				stall(r)
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := newUpstream(t, tt.handler)
+			sender := newTestSender(t, true)
+			sender.InvokeTimeout = limit
+
+			start := time.Now()
+			_, err := sender.Do(t.Context(), &Request{URL: up.URL + "/v1/start"}, allowlistFor(t, up), newFakeAuthorizer())
+			elapsed := time.Since(start)
+
+			if !errors.Is(err, ErrTimeout) {
+				t.Fatalf("Do error = %v, want ErrTimeout", err)
+			}
+			if !strings.Contains(err.Error(), limit.String()) {
+				t.Errorf("error %q does not name the limit %s", err, limit)
+			}
+			if elapsed > 5*time.Second {
+				t.Errorf("Do took %s, want about %s", elapsed, limit)
+			}
+		})
+	}
+}
+
+func TestDoCallerDeadlineIsNotTimeout(t *testing.T) {
+	up := newUpstream(t, func(_ http.ResponseWriter, r *http.Request, _ int, _ string) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	})
+	sender := newTestSender(t, true)
+	sender.InvokeTimeout = time.Minute
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+
+	_, err := sender.Do(ctx, &Request{URL: up.URL + "/v1/items"}, allowlistFor(t, up), newFakeAuthorizer())
+
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Do error = %v, want one wrapping context.DeadlineExceeded", err)
+	}
+	if errors.Is(err, ErrTimeout) {
+		t.Errorf("Do error = %v wraps ErrTimeout, want only the caller's deadline", err)
+	}
+}
+
+func TestSenderInvokeTimeoutDefault(t *testing.T) {
+	tests := []struct {
+		set  time.Duration
+		want time.Duration
+	}{
+		{0, DefaultInvokeTimeout},
+		{-time.Second, DefaultInvokeTimeout},
+		{5 * time.Second, 5 * time.Second},
+	}
+	for _, tt := range tests {
+		s := &Sender{InvokeTimeout: tt.set}
+		if got := s.invokeTimeout(); got != tt.want {
+			t.Errorf("invokeTimeout() with InvokeTimeout %s = %s, want %s", tt.set, got, tt.want)
+		}
+	}
+	if DefaultInvokeTimeout != 60*time.Second {
+		t.Errorf("DefaultInvokeTimeout = %s, want 1m0s", DefaultInvokeTimeout)
 	}
 }
 

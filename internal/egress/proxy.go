@@ -3,7 +3,9 @@ package egress
 import (
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
+	"net/textproto"
 	"net/url"
 )
 
@@ -17,10 +19,13 @@ import (
 // bytes is buffered first. After an upstream 401, such a request is
 // authorized again with retry set and sent once more. A request with a
 // longer body is not retried, and the 401 goes back as it is. Redirects are not followed: a 3xx
-// response goes back to the caller. The response loses its hop-by-hop headers
-// and Set-Cookie, because a cookie of the upstream would be stored for
-// plugboard's own origin. Server-sent events and responses of unknown length
-// are flushed as they arrive.
+// response goes back to the caller, also when its Location cannot be parsed.
+// The response, and every 1xx response before it, loses its hop-by-hop
+// headers, Set-Cookie and Set-Cookie2, because a cookie of the upstream would
+// be stored for plugboard's own origin. When auth is a ResponseRedactor, it
+// removes the credential from those headers. Server-sent events and
+// responses of unknown length are flushed as they arrive. InvokeTimeout does
+// not apply, so a stream lasts as long as r's context.
 //
 // A non-nil error means nothing has been written to w, so the caller writes
 // the error response. When the allow-list rejects target, nothing is sent and
@@ -55,8 +60,7 @@ func (s *Sender) Proxy(w http.ResponseWriter, r *http.Request, target *url.URL, 
 			return s.proxyRoundTrip(req, allow, auth)
 		}),
 		ModifyResponse: func(resp *http.Response) error {
-			removeHopByHopHeaders(resp.Header)
-			resp.Header.Del("Set-Cookie")
+			cleanProxyResponseHeader(resp.Header, auth)
 			s.logger().DebugContext(resp.Request.Context(), "proxied request",
 				"method", resp.Request.Method, "host", resp.Request.URL.Host, "status", resp.StatusCode)
 			return nil
@@ -75,7 +79,20 @@ func (s *Sender) Proxy(w http.ResponseWriter, r *http.Request, target *url.URL, 
 // proxyRoundTrip buffers a replayable body, then authorizes and sends the
 // outgoing request of the reverse proxy.
 func (s *Sender) proxyRoundTrip(req *http.Request, allow *Allowlist, auth Authorizer) (*http.Response, error) {
-	req = req.Clone(req.Context())
+	// httputil.ReverseProxy copies each 1xx response to the caller from its
+	// own Got1xxResponse hook, and ModifyResponse is not called for 1xx
+	// responses. A hook added here runs before that one, because hooks of a
+	// newer trace run first (httptrace.WithClientTrace), and cleans the same
+	// header map.
+	trace := &httptrace.ClientTrace{
+		Got1xxResponse: func(_ int, header textproto.MIMEHeader) error {
+			cleanProxyResponseHeader(http.Header(header), auth)
+			return nil
+		},
+	}
+	ctx := httptrace.WithClientTrace(req.Context(), trace)
+
+	req = req.Clone(ctx)
 	if err := bufferForReplay(req, s.maxReplayBody()); err != nil {
 		return nil, err
 	}

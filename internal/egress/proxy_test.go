@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"testing"
@@ -101,6 +103,7 @@ func TestProxyStripsResponseHeaders(t *testing.T) {
 		h.Set("Keep-Alive", "timeout=5")
 		h.Set("Proxy-Authenticate", `Basic realm="upstream"`)
 		h.Set("Set-Cookie", "upstream_session=xyz")
+		h.Set("Set-Cookie2", "upstream_legacy=xyz; Version=1")
 		h.Set("X-Resp-Tag", "kept")
 		w.WriteHeader(http.StatusCreated)
 		_, _ = io.WriteString(w, "created")
@@ -123,7 +126,7 @@ func TestProxyStripsResponseHeaders(t *testing.T) {
 	if string(body) != "created" {
 		t.Errorf("body = %q, want %q", body, "created")
 	}
-	for _, name := range []string{"X-Resp-Hop", "Keep-Alive", "Proxy-Authenticate", "Set-Cookie"} {
+	for _, name := range []string{"X-Resp-Hop", "Keep-Alive", "Proxy-Authenticate", "Set-Cookie", "Set-Cookie2"} {
 		if value, ok := resp.Header[name]; ok {
 			t.Errorf("client got header %s: %q, want it removed", name, value)
 		}
@@ -324,25 +327,150 @@ func TestProxyRejectsHostNotAllowed(t *testing.T) {
 }
 
 func TestProxyReturnsRedirect(t *testing.T) {
-	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request, _ int, _ string) {
-		http.Redirect(w, r, "https://files.acme.example/download/1", http.StatusFound)
-	})
-	front := newProxyFront(t, newTestSender(t, true), up, allowlistFor(t, up), newFakeAuthorizer())
+	tests := []struct {
+		name     string
+		location string
+	}{
+		{"other host", "https://files.acme.example/download/1"},
+		{"same host", "/v1/files/2"},
+		{"invalid escape", "/v1/files/%zz"},
+		{"unclosed IPv6 bracket", "http://[::1/v1/files/1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ string) {
+				w.Header().Set("Location", tt.location)
+				w.WriteHeader(http.StatusFound)
+			})
+			front := newProxyFront(t, newTestSender(t, true), up, allowlistFor(t, up), newFakeAuthorizer())
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, front.URL+"/v1/files/1", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 
-	resp, err := front.client().Get(front.URL + "/v1/files/1")
+			// The transport, unlike http.Client, returns a response whose
+			// Location it cannot parse.
+			resp, err := front.Client().Transport.RoundTrip(req)
+			if err != nil {
+				t.Fatalf("proxy request: %v", err)
+			}
+			resp.Body.Close()
+
+			if resp.StatusCode != http.StatusFound {
+				t.Errorf("status = %d, want 302; proxy errors: %v", resp.StatusCode, front.proxyErrors())
+			}
+			if got := resp.Header.Get("Location"); got != tt.location {
+				t.Errorf("Location = %q, want %q", got, tt.location)
+			}
+			if got := len(up.recorded()); got != 1 {
+				t.Errorf("upstream got %d requests, want 1", got)
+			}
+		})
+	}
+}
+
+func TestProxyRedactsResponseHeaders(t *testing.T) {
+	const key = "secret-api-key"
+	tests := []struct {
+		name                string
+		status              int
+		location            string
+		contentLocation     string
+		wantLocation        string
+		wantContentLocation string
+	}{
+		{
+			name:   "redirect",
+			status: http.StatusFound, location: "/api/items/?api_key=" + key + "&page=2",
+			contentLocation: "/api/items?api_key=" + key,
+			wantLocation:    "/api/items/?api_key=REDACTED&page=2", wantContentLocation: "/api/items?api_key=REDACTED",
+		},
+		{
+			name:            "success",
+			status:          http.StatusOK,
+			contentLocation: "/api/items/7?api_key=" + key,
+			wantLocation:    "", wantContentLocation: "/api/items/7?api_key=REDACTED",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ string) {
+				if tt.location != "" {
+					w.Header().Set("Location", tt.location)
+				}
+				w.Header().Set("Content-Location", tt.contentLocation)
+				w.WriteHeader(tt.status)
+			})
+			auth := redactingAuthorizer{queryKeyAuthorizer{key: key}}
+			front := newProxyFront(t, newTestSender(t, true), up, allowlistFor(t, up), auth)
+
+			resp, err := front.client().Get(front.URL + "/api/items")
+			if err != nil {
+				t.Fatalf("proxy request: %v", err)
+			}
+			resp.Body.Close()
+
+			if resp.StatusCode != tt.status {
+				t.Errorf("status = %d, want %d; proxy errors: %v", resp.StatusCode, tt.status, front.proxyErrors())
+			}
+			if got := resp.Header.Get("Location"); got != tt.wantLocation {
+				t.Errorf("Location = %q, want %q", got, tt.wantLocation)
+			}
+			if got := resp.Header.Get("Content-Location"); got != tt.wantContentLocation {
+				t.Errorf("Content-Location = %q, want %q", got, tt.wantContentLocation)
+			}
+			if name := headerContaining(resp.Header, key); name != "" {
+				t.Errorf("client got the key in header %s", name)
+			}
+		})
+	}
+}
+
+func TestProxyCleansInterimResponse(t *testing.T) {
+	const key = "secret-api-key"
+	up := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ string) {
+		h := w.Header()
+		h.Set("Link", "</style.css?api_key="+key+">; rel=preload")
+		h.Set("Set-Cookie", "upstream_session=xyz")
+		w.WriteHeader(http.StatusEarlyHints)
+		h.Del("Link")
+		h.Del("Set-Cookie")
+		w.WriteHeader(http.StatusOK)
+	})
+	auth := redactingAuthorizer{queryKeyAuthorizer{key: key}}
+	front := newProxyFront(t, newTestSender(t, true), up, allowlistFor(t, up), auth)
+
+	var interim []http.Header
+	trace := &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, header textproto.MIMEHeader) error {
+			if code == http.StatusEarlyHints {
+				interim = append(interim, http.Header(header).Clone())
+			}
+			return nil
+		},
+	}
+	ctx := httptrace.WithClientTrace(t.Context(), trace)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, front.URL+"/api/page", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := front.client().Do(req)
 	if err != nil {
 		t.Fatalf("proxy request: %v", err)
 	}
 	resp.Body.Close()
 
-	if resp.StatusCode != http.StatusFound {
-		t.Errorf("status = %d, want 302", resp.StatusCode)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("status = %d, want 200; proxy errors: %v", resp.StatusCode, front.proxyErrors())
 	}
-	if got, want := resp.Header.Get("Location"), "https://files.acme.example/download/1"; got != want {
-		t.Errorf("Location = %q, want %q", got, want)
+	if len(interim) != 1 {
+		t.Fatalf("client got %d 103 responses, want 1", len(interim))
 	}
-	if got := len(up.recorded()); got != 1 {
-		t.Errorf("upstream got %d requests, want 1", got)
+	if got, want := interim[0].Get("Link"), "</style.css?api_key=REDACTED>; rel=preload"; got != want {
+		t.Errorf("103 Link = %q, want %q", got, want)
+	}
+	if value, ok := interim[0]["Set-Cookie"]; ok {
+		t.Errorf("103 Set-Cookie = %q, want it removed", value)
 	}
 }
 

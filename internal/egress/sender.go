@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 )
 
 // Default limits of a Sender.
 const (
 	DefaultMaxReplayBody   = 1 << 20  // 1 MiB
 	DefaultMaxResponseBody = 10 << 20 // 10 MiB
+	DefaultInvokeTimeout   = 60 * time.Second
 )
 
 // maxDrain bounds how much of a discarded response body is read so that its
@@ -29,6 +31,16 @@ type Authorizer interface {
 	Authorize(ctx context.Context, req *http.Request, retry bool) error
 }
 
+// ResponseRedactor is implemented by an Authorizer whose credential can
+// appear in response headers, such as an API key placed in the query that an
+// upstream repeats in a redirect's Location. Proxy calls it on the headers of
+// every response, 1xx responses included, and Do on the headers of the
+// response it returns, before the caller sees them.
+type ResponseRedactor interface {
+	// RedactResponseHeader replaces the credential wherever it appears in h.
+	RedactResponseHeader(h http.Header)
+}
+
 // Sender sends requests through a connection. Its methods are safe for
 // concurrent use once its fields are set.
 type Sender struct {
@@ -37,8 +49,7 @@ type Sender struct {
 	// error rather than http.DefaultTransport. The Sender ignores
 	// Client.CheckRedirect and Client.Jar, because it handles redirects itself
 	// and must not share cookies between callers. Client.Timeout also cuts
-	// proxied streams, so leave it zero and bound invoke calls with their
-	// context.
+	// proxied streams, so leave it zero. InvokeTimeout bounds invoke calls.
 	Client *http.Client
 
 	// Logger receives retries, redirects that were not followed and proxy
@@ -53,6 +64,11 @@ type Sender struct {
 	// MaxResponseBody is the largest response body, in bytes, that Do reads.
 	// Zero means DefaultMaxResponseBody.
 	MaxResponseBody int64
+
+	// InvokeTimeout bounds a whole Do call: every redirect, the retry after
+	// a 401 and reading the response body. Zero means DefaultInvokeTimeout.
+	// It does not apply to Proxy.
+	InvokeTimeout time.Duration
 }
 
 // NewSender returns a Sender whose client is built on NewTransport(opts).
@@ -82,6 +98,13 @@ func (s *Sender) maxResponseBody() int64 {
 		return DefaultMaxResponseBody
 	}
 	return s.MaxResponseBody
+}
+
+func (s *Sender) invokeTimeout() time.Duration {
+	if s.InvokeTimeout <= 0 {
+		return DefaultInvokeTimeout
+	}
+	return s.InvokeTimeout
 }
 
 // sendAuthorized authorizes a copy of req and sends it. When the upstream
@@ -143,7 +166,14 @@ func (s *Sender) sendChecked(req *http.Request, allow *Allowlist) (*http.Respons
 		return nil, errors.New("sender has no HTTP transport; build its client on egress.NewTransport")
 	}
 
+	// http.Client parses the Location of a 3xx response before it calls
+	// CheckRedirect (Go 1.26), and fails on one it cannot parse, with the
+	// Location in the error. With the header hidden from the client, such a
+	// response returns like any other redirect, and the header is put back
+	// below.
+	transport := &locationHider{next: s.Client.Transport}
 	client := *s.Client
+	client.Transport = transport
 	client.Jar = nil
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
@@ -156,6 +186,29 @@ func (s *Sender) sendChecked(req *http.Request, allow *Allowlist) (*http.Respons
 			err = urlErr.Err
 		}
 		return nil, fmt.Errorf("sending %s request to %s: %w", req.Method, req.URL.Host, err)
+	}
+	if transport.location != nil {
+		resp.Header["Location"] = transport.location
+	}
+	return resp, nil
+}
+
+// locationHider is the transport of one http.Client.Do call. It removes the
+// Location header of the response and keeps it, so that the client returns
+// a redirect without reading its Location.
+type locationHider struct {
+	next     http.RoundTripper
+	location []string
+}
+
+func (t *locationHider) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil || resp == nil || resp.Header == nil {
+		return resp, err
+	}
+	if location, ok := resp.Header["Location"]; ok {
+		t.location = location
+		delete(resp.Header, "Location")
 	}
 	return resp, nil
 }
