@@ -438,3 +438,23 @@ func TestInvokeRejectsInvalidHeader(t *testing.T) {
 		t.Errorf("upstream received %d requests, want 0", n)
 	}
 }
+
+func TestInvokeEncodesBinaryBody(t *testing.T) {
+	s := newStack(t)
+	image := []byte{0x89, 'P', 'N', 'G', 0xff, 0x00, 0xfe}
+	binary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(image)
+	}))
+	t.Cleanup(binary.Close)
+	s.createService(apiKeyService("acme_files", binary.URL, "X-API-Key", "header"))
+	conn := s.createConnection(adminToken, map[string]any{"name": "Files", "service": "acme_files"})
+	s.connectWithSecrets(conn.LinkName, map[string]string{"X-API-Key": testAPIKey})
+
+	resp := s.admin("POST", "/v1/invoke", map[string]any{"url": "/logo.png", "connection": conn.LinkName})
+	wantStatus(t, resp, http.StatusOK)
+	out := decode[map[string]any](t, resp)
+	if out["body_encoding"] != "base64" || out["body"] != base64.StdEncoding.EncodeToString(image) {
+		t.Errorf("invoke of a binary body = encoding %v, body %v; want the bytes in base64", out["body_encoding"], out["body"])
+	}
+}

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/plugboard/plugboard/internal/egress"
 	"github.com/plugboard/plugboard/internal/problem"
@@ -63,6 +65,9 @@ type invokeOutput struct {
 	StatusCode int               `json:"status_code"`
 	Headers    map[string]string `json:"headers"`
 	Body       any               `json:"body"`
+	// BodyEncoding is "base64" when the body is not UTF-8 text, such as an
+	// image, and was encoded to fit in JSON.
+	BodyEncoding string `json:"body_encoding,omitempty"`
 }
 
 // invoke sends one request through a connection and returns the whole
@@ -117,6 +122,9 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, c *Caller) error
 		out.Headers[k] = resp.Header.Get(k)
 	}
 	out.Body = responseBody(resp.Header.Get("Content-Type"), resp.Body)
+	if !utf8.Valid(resp.Body) {
+		out.Body, out.BodyEncoding = base64.StdEncoding.EncodeToString(resp.Body), "base64"
+	}
 	return writeJSON(w, http.StatusOK, out)
 }
 
