@@ -42,7 +42,7 @@ const usage = `plugboard: a self-hosted connections service
 Server:
   plugboard serve [flags]        run the server (plugboard serve -h lists flags)
   plugboard migrate [flags]      apply database migrations and exit
-  plugboard rotate-key [flags]   add a new primary master key and reseal every secret
+  plugboard rotate-key [flags]   add a new primary master key and reseal every secret (stop the server first)
   plugboard reseal [flags]       reseal secrets not under the primary key (after rotate-key
                                  with PLUGBOARD_MASTER_KEY)
 
