@@ -44,9 +44,25 @@ type Store interface {
 	GetUser(ctx context.Context, orgID, userID string) (User, error)
 	GetUserByUsername(ctx context.Context, orgID, username string) (User, error)
 
+	GetOrg(ctx context.Context, orgID string) (Org, error)
+	ListOrgs(ctx context.Context) ([]Org, error)
+
+	// ListUsers lists an org's users in username order.
+	ListUsers(ctx context.Context, orgID string) ([]User, error)
+	// UpdateUser changes a user's role; the org, ID, username and creation
+	// time cannot change.
+	UpdateUser(ctx context.Context, orgID, userID string, update func(*User) error) (User, error)
+	// DeleteUser deletes a user and their API tokens and credentials. It
+	// fails with ErrInUse while the user owns connections or webhooks.
+	DeleteUser(ctx context.Context, orgID, userID string) error
+
 	CreateAPIToken(ctx context.Context, token APIToken) error
 	GetAPIToken(ctx context.Context, orgID, tokenID string) (APIToken, error)
 	TouchAPIToken(ctx context.Context, orgID, tokenID string, at time.Time) error
+	// ListAPITokens lists API tokens by creation time, of one user when
+	// userID is not empty.
+	ListAPITokens(ctx context.Context, orgID, userID string) ([]APIToken, error)
+	DeleteAPIToken(ctx context.Context, orgID, tokenID string) error
 
 	CreateService(ctx context.Context, svc CustomService) error
 	GetService(ctx context.Context, orgID, key string) (CustomService, error)
@@ -96,6 +112,43 @@ type Store interface {
 	// the number of values changed.
 	ResealAll(ctx context.Context, reseal func(SealedValue) (string, error)) (int, error)
 
+	CreateWebhook(ctx context.Context, hook Webhook) error
+	GetWebhook(ctx context.Context, orgID, id string) (Webhook, error)
+	// ListWebhooks lists webhooks by name, then ID.
+	ListWebhooks(ctx context.Context, orgID string, opts ListWebhooksOptions) ([]Webhook, error)
+	// UpdateWebhook cannot change the org, ID, creator or creation time.
+	UpdateWebhook(ctx context.Context, orgID, id string, update func(*Webhook) error) (Webhook, error)
+	// DeleteWebhook deletes a webhook and its deliveries.
+	DeleteWebhook(ctx context.Context, orgID, id string) error
+
+	// CreateEvent stores an event and its deliveries in one transaction,
+	// so an accepted event is never without the deliveries it causes.
+	CreateEvent(ctx context.Context, event Event, deliveries []Delivery) error
+	GetEvent(ctx context.Context, orgID, id string) (Event, error)
+
+	// ClaimDeliveries leases up to limit pending deliveries of any org whose
+	// NextAttemptAt is not after now and whose lease is free or lapsed, to
+	// owner until leaseUntil, oldest NextAttemptAt first. A delivery is
+	// leased to at most one owner at a time. This is the one query that
+	// spans orgs: the delivery worker serves all of them.
+	ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]Delivery, error)
+	// FinishDelivery runs update on a delivery that owner still leases and
+	// clears the lease; it fails with ErrLeaseLost when the lease passed to
+	// another owner or the delivery is gone.
+	FinishDelivery(ctx context.Context, orgID, id, owner string, update func(*Delivery) error) (Delivery, error)
+	GetDelivery(ctx context.Context, orgID, id string) (Delivery, error)
+	// ListDeliveries lists a webhook's deliveries, newest first (their IDs
+	// come from NewSortableID), before the delivery ID before when it is
+	// set.
+	ListDeliveries(ctx context.Context, orgID, webhookID, before string, limit int) ([]Delivery, error)
+	// RequeueDelivery makes a delivery pending again, due at now, with its
+	// attempt count reset, unless it is pending already.
+	RequeueDelivery(ctx context.Context, orgID, id string, now time.Time) (Delivery, error)
+
+	AppendAudit(ctx context.Context, entry AuditEntry) error
+	// ListAudit lists an org's audit entries, newest first.
+	ListAudit(ctx context.Context, orgID string, opts ListAuditOptions) ([]AuditEntry, error)
+
 	CreateOAuthState(ctx context.Context, state OAuthState) error
 	// TakeOAuthState deletes the state and returns it, so a state is used at
 	// most once. Expired states are returned too; the caller checks expiry.
@@ -106,6 +159,10 @@ type Store interface {
 // ErrInUse is returned when a record cannot be deleted because others refer
 // to it.
 var ErrInUse = errors.New("in use")
+
+// ErrLeaseLost is returned by FinishDelivery when the caller no longer
+// holds the delivery's lease.
+var ErrLeaseLost = errors.New("lease lost")
 
 // PermissionReadCredentials lets an API token fetch access tokens through
 // GET /v1/connections/{link}/credential.
@@ -255,4 +312,112 @@ type OAuthState struct {
 	ReturnTo       string
 	ExpiresAt      time.Time
 	CreatedAt      time.Time
+}
+
+// Webhook is an outbound HTTP request template sent when a matching event
+// arrives. URL, header values and body are Go text/template sources over
+// the event.
+type Webhook struct {
+	OrgID string
+	ID    string
+	Name  string
+	// URL is absolute, or a path under the connection's API base URL.
+	URL     string
+	Method  string
+	Headers map[string]string
+	Body    string
+	// ConnectionID is the connection whose credential the request carries,
+	// or empty for an unbound webhook, whose requests are signed instead.
+	ConnectionID string
+	// Events are the event types that trigger the webhook.
+	Events      []string
+	Enabled     bool
+	MaxAttempts int
+	// SecretSealed is the sealed signing secret of an unbound webhook.
+	SecretSealed string
+	// CreatedBy is the member the webhook runs as, which decides whose
+	// credential a shared connection uses.
+	CreatedBy string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ListWebhooksOptions filter a webhook list.
+type ListWebhooksOptions struct {
+	ConnectionID string // only webhooks bound to this connection
+	EventType    string // only webhooks subscribed to this event type
+	EnabledOnly  bool
+}
+
+// Event is a typed JSON message posted to plugboard or raised by it.
+type Event struct {
+	OrgID string
+	ID    string
+	Type  string
+	// Data is the event's JSON object.
+	Data map[string]any
+	// Source is "api" for posted events and "plugboard" for raised ones.
+	Source    string
+	CreatedBy string
+	CreatedAt time.Time
+}
+
+// Delivery statuses.
+const (
+	DeliveryPending   = "pending"
+	DeliverySucceeded = "succeeded"
+	DeliveryFailed    = "failed"
+)
+
+// Delivery is one event's delivery to one webhook, a durable job.
+type Delivery struct {
+	OrgID         string
+	ID            string
+	WebhookID     string
+	EventID       string
+	Status        string
+	Attempts      int
+	NextAttemptAt time.Time
+	LeaseOwner    string
+	LeaseUntil    time.Time
+	// The last attempt's outcome: HTTP status (0 when none arrived), error,
+	// duration and the first 4 KiB of the response body.
+	LastStatusCode int
+	LastError      string
+	LastDuration   time.Duration
+	LastResponse   string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	DeliveredAt    time.Time
+}
+
+// AuditEntry records who did what, when and from where.
+type AuditEntry struct {
+	OrgID string
+	ID    string
+	At    time.Time
+	// ActorID is the member who acted, or empty for plugboard itself.
+	ActorID   string
+	ActorName string
+	// Action is a dotted name such as "connection.created".
+	Action string
+	// ConnectionID and LinkName name the connection involved, if any.
+	ConnectionID string
+	LinkName     string
+	// TargetType and TargetID name another record involved, such as a
+	// webhook or a user.
+	TargetType string
+	TargetID   string
+	Detail     map[string]any
+	RemoteAddr string
+}
+
+// ListAuditOptions filter and page the audit log. Entries come newest
+// first (their IDs come from NewSortableID), before the entry ID Before
+// when it is set.
+type ListAuditOptions struct {
+	LinkName string
+	ActorID  string
+	Before   string
+	Limit    int
 }
