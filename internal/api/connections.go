@@ -12,22 +12,23 @@ import (
 
 // connectionJSON is a connection as the API shows it.
 type connectionJSON struct {
-	LinkName                string     `json:"link_name"`
-	Name                    string     `json:"name"`
-	Description             string     `json:"description"`
-	Service                 string     `json:"service"`
-	Application             string     `json:"application,omitempty"`
-	Scopes                  []string   `json:"scopes"`
-	GrantedScopes           []string   `json:"granted_scopes"`
-	MissingScopes           []string   `json:"missing_scopes"`
-	UseLoginUserCredentials bool       `json:"use_login_user_credentials"`
-	Owner                   string     `json:"owner"`
-	Status                  string     `json:"status"`
-	MyStatus                string     `json:"my_status,omitempty"`
-	ExpiresAt               *time.Time `json:"expires_at,omitempty"`
-	LastError               string     `json:"last_error,omitempty"`
-	CreatedAt               time.Time  `json:"created_at"`
-	UpdatedAt               time.Time  `json:"updated_at"`
+	LinkName                string      `json:"link_name"`
+	Name                    string      `json:"name"`
+	Description             string      `json:"description"`
+	Service                 string      `json:"service"`
+	Application             string      `json:"application,omitempty"`
+	Scopes                  []string    `json:"scopes"`
+	GrantedScopes           []string    `json:"granted_scopes"`
+	MissingScopes           []string    `json:"missing_scopes"`
+	UseLoginUserCredentials bool        `json:"use_login_user_credentials"`
+	Owner                   string      `json:"owner"`
+	Status                  string      `json:"status"`
+	MyStatus                string      `json:"my_status,omitempty"`
+	ExpiresAt               *time.Time  `json:"expires_at,omitempty"`
+	LastError               string      `json:"last_error,omitempty"`
+	UsedBy                  []usageJSON `json:"used_by,omitempty"`
+	CreatedAt               time.Time   `json:"created_at"`
+	UpdatedAt               time.Time   `json:"updated_at"`
 }
 
 type connectionInput struct {
@@ -105,6 +106,13 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request, c *Cal
 	return writeJSON(w, http.StatusCreated, out)
 }
 
+// usageJSON is a record that uses a connection.
+type usageJSON struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
 func (s *Server) getConnection(w http.ResponseWriter, r *http.Request, c *Caller) error {
 	conn, err := s.conns.Connection(r.Context(), c.Actor.OrgID, r.PathValue("link"))
 	if err != nil {
@@ -114,7 +122,55 @@ func (s *Server) getConnection(w http.ResponseWriter, r *http.Request, c *Caller
 	if err != nil {
 		return err
 	}
+	usages, err := s.conns.Usages(r.Context(), conn)
+	if err != nil {
+		return err
+	}
+	out.UsedBy = []usageJSON{}
+	for _, u := range usages {
+		out.UsedBy = append(out.UsedBy, usageJSON{Type: u.Type, ID: u.ID, Name: u.Name})
+	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// holderJSON is one member's credential of a connection, without tokens.
+type holderJSON struct {
+	User          string     `json:"user"`
+	Status        string     `json:"status"`
+	GrantedScopes []string   `json:"granted_scopes"`
+	ConnectedAt   *time.Time `json:"connected_at,omitempty"`
+	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
+	LastError     string     `json:"last_error,omitempty"`
+}
+
+func (s *Server) listHolders(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	holders, err := s.conns.Holders(r.Context(), c.Actor, r.PathValue("link"))
+	if err != nil {
+		return err
+	}
+	out := list[holderJSON]{Items: []holderJSON{}}
+	for _, h := range holders {
+		item := holderJSON{User: h.Username, Status: h.Status, GrantedScopes: nonNilStrings(h.GrantedScopes), LastError: h.LastError}
+		if !h.ConnectedAt.IsZero() {
+			item.ConnectedAt = &h.ConnectedAt
+		}
+		if !h.Expiry.IsZero() {
+			item.ExpiresAt = &h.Expiry
+		}
+		out.Items = append(out.Items, item)
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) revokeHolder(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	res, err := s.conns.RevokeMember(r.Context(), c.Actor, r.PathValue("link"), r.PathValue("user"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{
+		"status":           store.StatusNotConnected,
+		"provider_revoked": res.ProviderRevoked,
+	})
 }
 
 func (s *Server) updateConnection(w http.ResponseWriter, r *http.Request, c *Caller) error {

@@ -113,6 +113,8 @@ func (s *Server) Routes() []Route {
 		{Method: "POST", Path: "/v1/connections/{link}/connect", authed: s.connect},
 		{Method: "POST", Path: "/v1/connections/{link}/revoke", authed: s.revoke},
 		{Method: "GET", Path: "/v1/connections/{link}/credential", authed: s.credential},
+		{Method: "GET", Path: "/v1/connections/{link}/credentials", authed: s.listHolders},
+		{Method: "DELETE", Path: "/v1/connections/{link}/credentials/{user}", authed: s.revokeHolder},
 		{Path: "/v1/connections/{link}/proxy/{path...}", authed: s.proxy},
 		{Method: "POST", Path: "/v1/invoke", authed: s.invoke},
 

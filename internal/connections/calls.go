@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/plugboard/plugboard/internal/catalog"
@@ -186,27 +187,53 @@ var credentialHeaders = []string{"Location", "Content-Location", "Link", "Refres
 var _ egress.ResponseRedactor = (*authorizer)(nil)
 
 // RedactResponseHeader removes API keys placed in the query from response
-// headers that repeat the request URL, such as a redirect's Location.
+// headers that repeat the request URL, such as a redirect's Location. A
+// header that parses as a URL has its query values compared after
+// decoding, so a key the upstream encoded its own way is found too.
 func (a *authorizer) RedactResponseHeader(h http.Header) {
 	if a.svc.AuthType != catalog.AuthAPIKey || a.svc.APIKey == nil || a.secrets == nil {
 		return
 	}
-	var values []string
+	var keys []string
 	for _, p := range a.svc.APIKey.Params {
 		if v := a.secrets[p.Name]; p.In == "query" && v != "" {
-			values = append(values, url.QueryEscape(v), url.PathEscape(v), v)
+			keys = append(keys, v)
 		}
 	}
-	if len(values) == 0 {
+	if len(keys) == 0 {
 		return
 	}
 	for _, name := range credentialHeaders {
 		lines := h.Values(name)
 		for i, line := range lines {
-			for _, v := range values {
-				line = strings.ReplaceAll(line, v, redactedValue)
-			}
-			lines[i] = line
+			lines[i] = redactKeys(line, keys)
 		}
 	}
+}
+
+// redactKeys replaces every key in line: in a URL's decoded query values,
+// then anywhere as sent, query-escaped or path-escaped.
+func redactKeys(line string, keys []string) string {
+	if u, err := url.Parse(line); err == nil && u.RawQuery != "" {
+		query, err := url.ParseQuery(u.RawQuery)
+		changed := false
+		for name, values := range query {
+			for j, v := range values {
+				if err == nil && slices.Contains(keys, v) {
+					query[name][j] = redactedValue
+					changed = true
+				}
+			}
+		}
+		if changed {
+			u.RawQuery = query.Encode()
+			line = u.String()
+		}
+	}
+	for _, key := range keys {
+		for _, form := range []string{key, url.QueryEscape(key), url.PathEscape(key)} {
+			line = strings.ReplaceAll(line, form, redactedValue)
+		}
+	}
+	return line
 }

@@ -50,7 +50,7 @@ func (m *Manager) Connect(ctx context.Context, actor Actor, link, returnTo strin
 	case catalog.AuthOAuth2:
 		return m.startAuthorization(ctx, conn, svc, userID, returnTo)
 	case catalog.AuthAPIKey, catalog.AuthBasic:
-		return m.storeSecrets(ctx, conn, svc, userID, credentials)
+		return m.storeSecrets(ctx, actor, conn, svc, userID, credentials)
 	default:
 		return ConnectResult{}, problem.Invalid("unsupported_auth_type",
 			"connecting services of auth type %q is not supported yet", svc.AuthType)
@@ -203,6 +203,9 @@ func (m *Manager) CompleteAuthorization(ctx context.Context, state, code, errorC
 	if err != nil {
 		return result, err
 	}
+	if err := m.checkServiceUnchanged(ctx, conn, st); err != nil {
+		return result, err
+	}
 	cfg, err := m.oauthConfig(ctx, conn, svc)
 	if err != nil {
 		return result, err
@@ -245,7 +248,34 @@ func (m *Manager) CompleteAuthorization(ctx context.Context, state, code, errorC
 	}
 	m.logger.Info("connection connected", "org_id", conn.OrgID, "connection", conn.LinkName, "user_id", st.UserID,
 		"granted_scopes", cred.GrantedScopes)
+	actor := Actor{OrgID: conn.OrgID, UserID: st.UserID}
+	if user, err := m.store.GetUser(ctx, conn.OrgID, st.UserID); err == nil {
+		actor.Username, actor.Role = user.Username, user.Role
+	}
+	m.record(ctx, actor, conn, "connection.connected", map[string]any{"granted_scopes": cred.GrantedScopes})
+	m.raise(ctx, conn, st.UserID, EventConnected, st.UserID)
 	return result, nil
+}
+
+// checkServiceUnchanged rejects a callback whose custom service changed
+// after the authorization started. The code, the verifier and the client
+// secret go to the token endpoint the service names now, so an edit made
+// during the flow could otherwise send them to a new host.
+func (m *Manager) checkServiceUnchanged(ctx context.Context, conn store.Connection, st store.OAuthState) error {
+	if _, isDefault := catalog.Lookup(conn.ServiceKey); isDefault {
+		return nil
+	}
+	custom, err := m.store.GetService(ctx, conn.OrgID, conn.ServiceKey)
+	if err != nil {
+		return fmt.Errorf("reading service %q: %w", conn.ServiceKey, err)
+	}
+	if custom.UpdatedAt.After(st.CreatedAt) {
+		m.logger.Warn("authorization rejected: the service changed during the flow", "org_id", conn.OrgID,
+			"connection", conn.LinkName, "service", conn.ServiceKey)
+		return problem.Conflict("service_changed",
+			"service %q changed while this authorization was in progress; start again by connecting the connection", conn.ServiceKey)
+	}
+	return nil
 }
 
 // describeOAuthError returns the provider's error code and description, or
@@ -267,7 +297,7 @@ func describeOAuthError(err error) string {
 	return "the token endpoint could not be reached"
 }
 
-func (m *Manager) storeSecrets(ctx context.Context, conn store.Connection, svc catalog.Service, userID string, given map[string]secrets.Secret) (ConnectResult, error) {
+func (m *Manager) storeSecrets(ctx context.Context, actor Actor, conn store.Connection, svc catalog.Service, userID string, given map[string]secrets.Secret) (ConnectResult, error) {
 	var names []string
 	switch svc.AuthType {
 	case catalog.AuthBasic:
@@ -316,5 +346,7 @@ func (m *Manager) storeSecrets(ctx context.Context, conn store.Connection, svc c
 		return ConnectResult{}, fmt.Errorf("storing credential: %w", err)
 	}
 	m.logger.Info("connection connected", "org_id", conn.OrgID, "connection", conn.LinkName, "user_id", userID)
+	m.record(ctx, actor, conn, "connection.connected", nil)
+	m.raise(ctx, conn, actor.UserID, EventConnected, userID)
 	return ConnectResult{Status: store.StatusConnected}, nil
 }

@@ -102,6 +102,7 @@ func (m *Manager) CreateConnection(ctx context.Context, actor Actor, in Connecti
 		if err != nil {
 			return store.Connection{}, fmt.Errorf("creating connection: %w", err)
 		}
+		m.recordCreated(ctx, actor, conn)
 		return conn, nil
 	}
 
@@ -118,10 +119,18 @@ func (m *Manager) CreateConnection(ctx context.Context, actor Actor, in Connecti
 		if err != nil {
 			return store.Connection{}, fmt.Errorf("creating connection: %w", err)
 		}
+		m.recordCreated(ctx, actor, conn)
 		return conn, nil
 	}
 	return store.Connection{}, problem.Conflict("link_name_taken",
 		"no free link name derived from %q; give link_name explicitly", name)
+}
+
+func (m *Manager) recordCreated(ctx context.Context, actor Actor, conn store.Connection) {
+	m.record(ctx, actor, conn, "connection.created", map[string]any{
+		"service": conn.ServiceKey, "scopes": conn.Scopes,
+		"use_login_user_credentials": conn.UseLoginUserCredentials,
+	})
 }
 
 func usesApplication(svc catalog.Service) bool {
@@ -241,7 +250,8 @@ func (m *Manager) UpdateConnection(ctx context.Context, actor Actor, link string
 			(in.UseLoginUserCredentials != nil && *in.UseLoginUserCredentials != c.UseLoginUserCredentials)
 		if guarded && anyConnected(creds) {
 			return problem.Conflict("connection_connected",
-				"connection %q is connected; revoke it before changing scopes, application or use_login_user_credentials", link)
+				"connection %q is connected; revoke it before changing scopes, application or use_login_user_credentials%s",
+				link, m.webhooksClause(ctx, *c))
 		}
 		if in.Scopes != nil {
 			c.Scopes = scopes
@@ -258,7 +268,26 @@ func (m *Manager) UpdateConnection(ctx context.Context, actor Actor, link string
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Connection{}, problem.NotFound("connection_not_found", "connection %q not found", link)
 	}
-	return updated, err
+	if err != nil {
+		return store.Connection{}, err
+	}
+	m.record(ctx, actor, updated, "connection.updated", changedFields(in))
+	return updated, nil
+}
+
+// changedFields names the fields an update set, for the audit log.
+func changedFields(in ConnectionInput) map[string]any {
+	var fields []string
+	for name, set := range map[string]bool{
+		"name": in.Name != nil, "description": in.Description != nil, "application": in.Application != nil,
+		"scopes": in.Scopes != nil, "use_login_user_credentials": in.UseLoginUserCredentials != nil,
+	} {
+		if set {
+			fields = append(fields, name)
+		}
+	}
+	slices.Sort(fields)
+	return map[string]any{"fields": fields}
 }
 
 func anyConnected(creds []store.Credential) bool {
@@ -284,8 +313,15 @@ func (m *Manager) DeleteConnection(ctx context.Context, actor Actor, link string
 	if conn.OwnerID != actor.UserID && actor.Role != store.RoleAdmin {
 		return problem.Forbidden("forbidden", "only the owner of connection %q or an admin may delete it", link)
 	}
-	// NOTE: webhooks do not exist yet; once they do, a connection that a
-	// webhook uses must be refused here with 409 connection_in_use.
+	hooks, err := m.webhooksOf(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if len(hooks) > 0 {
+		return problem.Conflict("connection_in_use",
+			"connection %q is used by webhooks %s; delete them or bind them to another connection first",
+			link, quoteNames(hooks)).With("webhooks", webhookRefs(hooks))
+	}
 	creds, err := m.store.ListCredentials(ctx, actor.OrgID, conn.ID)
 	if err != nil {
 		return fmt.Errorf("listing credentials of %q: %w", link, err)
@@ -300,5 +336,7 @@ func (m *Manager) DeleteConnection(ctx context.Context, actor Actor, link string
 		return fmt.Errorf("deleting connection %q: %w", link, err)
 	}
 	m.logger.Info("connection deleted", "org_id", actor.OrgID, "connection", link, "user_id", actor.UserID)
+	m.record(ctx, actor, conn, "connection.deleted", map[string]any{"credentials_revoked": len(creds)})
+	m.raise(ctx, conn, actor.UserID, EventDeleted, actor.UserID)
 	return nil
 }

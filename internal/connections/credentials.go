@@ -155,7 +155,12 @@ func (m *Manager) Token(ctx context.Context, actor Actor, link string) (AccessTo
 	if err != nil {
 		return AccessToken{}, err
 	}
-	return m.freshToken(ctx, conn, svc, cred, "")
+	token, err := m.freshToken(ctx, conn, svc, cred, "")
+	if err != nil {
+		return AccessToken{}, err
+	}
+	m.record(ctx, actor, conn, "credential.read", map[string]any{"credential_of": cred.UserID})
+	return token, nil
 }
 
 // freshToken returns cred's access token, refreshed when it is about to

@@ -249,6 +249,8 @@ type fixture struct {
 	manager  *connections.Manager
 	provider *provider
 	logs     *lockedBuffer
+	events   *eventLog
+	audit    *auditLog
 
 	admin          connections.Actor
 	developer      connections.Actor
@@ -287,6 +289,8 @@ func newFixture(t *testing.T, changes ...func(*catalog.Service)) *fixture {
 		clock:    &clock{now: testStart},
 		provider: newProvider(t),
 		logs:     logs,
+		events:   &eventLog{},
+		audit:    &auditLog{},
 	}
 	f.manager = connections.New(connections.Options{
 		Store:      db,
@@ -295,6 +299,8 @@ func newFixture(t *testing.T, changes ...func(*catalog.Service)) *fixture {
 		HTTPClient: &http.Client{Transport: transport},
 		Logger:     logger,
 		Now:        f.clock.Now,
+		Events:     f.events,
+		Audit:      f.audit,
 	})
 
 	if err := db.CreateOrg(ctx, store.Org{ID: testOrgID, Name: "default", CreatedAt: testStart}); err != nil {
@@ -456,4 +462,57 @@ func challengeOf(verifier string) string {
 
 func ptr[T any](v T) *T {
 	return &v
+}
+
+// raisedEvent is one event the Manager published.
+type raisedEvent struct {
+	orgID, actorID, eventType string
+	data                      map[string]any
+}
+
+// eventLog records published events.
+type eventLog struct {
+	mu     sync.Mutex
+	events []raisedEvent
+}
+
+func (l *eventLog) Publish(_ context.Context, orgID, actorID, eventType string, data map[string]any) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, raisedEvent{orgID, actorID, eventType, data})
+	return nil
+}
+
+// types returns the published event types in order.
+func (l *eventLog) types() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, e := range l.events {
+		out = append(out, e.eventType)
+	}
+	return out
+}
+
+// auditLog records audit entries.
+type auditLog struct {
+	mu      sync.Mutex
+	entries []store.AuditEntry
+}
+
+func (l *auditLog) Record(_ context.Context, entry store.AuditEntry) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.entries = append(l.entries, entry)
+}
+
+// actions returns the recorded actions in order.
+func (l *auditLog) actions() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, e := range l.entries {
+		out = append(out, e.Action)
+	}
+	return out
 }

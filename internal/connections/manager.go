@@ -9,6 +9,7 @@
 package connections
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -47,6 +48,23 @@ type Options struct {
 	// RefreshSkew is how long before expiry a token is refreshed. Zero
 	// means DefaultRefreshSkew, and NoRefreshSkew refreshes only at expiry.
 	RefreshSkew time.Duration
+	// Events receives the connection.* events; nil drops them.
+	Events EventPublisher
+	// Audit receives the audit entries of connection changes and credential
+	// reads; nil drops them.
+	Audit AuditRecorder
+}
+
+// EventPublisher stores an event raised by plugboard, with the deliveries
+// it causes.
+type EventPublisher interface {
+	Publish(ctx context.Context, orgID, actorID, eventType string, data map[string]any) error
+}
+
+// AuditRecorder appends to the audit log. It never fails the caller: a
+// recorder logs its own errors.
+type AuditRecorder interface {
+	Record(ctx context.Context, entry store.AuditEntry)
 }
 
 // NoRefreshSkew, as Options.RefreshSkew, refreshes tokens only once they
@@ -63,6 +81,8 @@ type Manager struct {
 	now         func() time.Time
 	refreshSkew time.Duration
 	refreshes   singleflight.Group
+	events      EventPublisher
+	audit       AuditRecorder
 }
 
 // New returns a Manager.
@@ -75,6 +95,8 @@ func New(opts Options) *Manager {
 		logger:      opts.Logger,
 		now:         opts.Now,
 		refreshSkew: opts.RefreshSkew,
+		events:      opts.Events,
+		audit:       opts.Audit,
 	}
 	if m.httpClient == nil {
 		m.httpClient = http.DefaultClient

@@ -119,6 +119,10 @@ func (m *Manager) claimRefresh(ctx context.Context, conn store.Connection, userI
 		return nil
 	})
 	switch {
+	case failure != nil && err == nil:
+		// The credential was marked needs_reauth just now.
+		m.raise(ctx, conn, "", EventNeedsReauth, userID)
+		return claimFailed, store.Credential{}, failure
 	case failure != nil:
 		return claimFailed, store.Credential{}, failure
 	case errors.Is(err, errSkipWrite) && outcome == alreadyFresh:
@@ -189,6 +193,9 @@ func (m *Manager) storeRefresh(ctx context.Context, conn store.Connection, userI
 	case err != nil:
 		return AccessToken{}, fmt.Errorf("storing refreshed credential of %q: %w", conn.LinkName, err)
 	case failure != nil:
+		if updated.Status == store.StatusNeedsReauth {
+			m.raise(ctx, conn, "", EventNeedsReauth, userID)
+		}
 		return AccessToken{}, failure
 	}
 	return m.accessTokenOf(updated)

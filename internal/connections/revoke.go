@@ -31,9 +31,36 @@ func (m *Manager) Revoke(ctx context.Context, actor Actor, link string) (RevokeR
 	if err != nil {
 		return RevokeResult{}, err
 	}
+	return m.revokeCredential(ctx, actor, conn, userID, "you")
+}
+
+// RevokeMember ends one member's credential of a connection. Only admins
+// may end another member's credential.
+func (m *Manager) RevokeMember(ctx context.Context, actor Actor, link, username string) (RevokeResult, error) {
+	if actor.Role != store.RoleAdmin {
+		return RevokeResult{}, problem.Forbidden("forbidden", "only admins may revoke another member's credential; revoke your own with POST /v1/connections/%s/revoke", link)
+	}
+	conn, err := m.Connection(ctx, actor.OrgID, link)
+	if err != nil {
+		return RevokeResult{}, err
+	}
+	user, err := m.store.GetUserByUsername(ctx, actor.OrgID, username)
+	if errors.Is(err, store.ErrNotFound) {
+		return RevokeResult{}, problem.NotFound("user_not_found", "member %q not found", username)
+	}
+	if err != nil {
+		return RevokeResult{}, fmt.Errorf("reading member %q: %w", username, err)
+	}
+	return m.revokeCredential(ctx, actor, conn, user.ID, fmt.Sprintf("member %q", username))
+}
+
+// revokeCredential revokes userID's credential at the provider and deletes
+// it, whatever the provider returned. whose names the member in messages.
+func (m *Manager) revokeCredential(ctx context.Context, actor Actor, conn store.Connection, userID, whose string) (RevokeResult, error) {
 	cred, err := m.store.GetCredential(ctx, conn.OrgID, conn.ID, userID)
 	if errors.Is(err, store.ErrNotFound) {
-		return RevokeResult{}, problem.Conflict("connection_not_connected", "connection %q has no credential of yours to revoke", link)
+		return RevokeResult{}, problem.Conflict("connection_not_connected",
+			"connection %q has no credential of %s to revoke", conn.LinkName, whose)
 	}
 	if err != nil {
 		return RevokeResult{}, fmt.Errorf("reading credential: %w", err)
@@ -42,8 +69,10 @@ func (m *Manager) Revoke(ctx context.Context, actor Actor, link string) (RevokeR
 	if err := m.store.DeleteCredential(ctx, conn.OrgID, conn.ID, userID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return RevokeResult{}, fmt.Errorf("deleting credential: %w", err)
 	}
-	m.logger.Info("connection revoked", "org_id", conn.OrgID, "connection", link, "user_id", userID,
+	m.logger.Info("connection revoked", "org_id", conn.OrgID, "connection", conn.LinkName, "user_id", userID,
 		"provider_revoked", revoked)
+	m.record(ctx, actor, conn, "connection.revoked", map[string]any{"provider_revoked": revoked, "credential_of": userID})
+	m.raise(ctx, conn, actor.UserID, EventRevoked, userID)
 	return RevokeResult{ProviderRevoked: revoked}, nil
 }
 

@@ -3,6 +3,7 @@ package connections_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/plugboard/plugboard/internal/catalog"
 )
@@ -53,5 +54,27 @@ func TestUpdateServiceWhileConnected(t *testing.T) {
 				t.Errorf("UpdateService() after revoke error = %v, want nil", err)
 			}
 		})
+	}
+}
+
+func TestServiceChangeDuringAuthorization(t *testing.T) {
+	f := newFixture(t)
+	conn := f.createConnection(t, f.developer, connectionInput("Devices", "devices.read"))
+	query := f.authorize(t, f.developer, conn.LinkName, "")
+
+	// Another member points the token endpoint elsewhere while the flow is
+	// at the provider; no credential is connected yet, so the edit passes.
+	f.clock.Advance(time.Second)
+	if _, err := f.manager.UpdateService(f.ctx, f.otherDeveloper, testServiceKey, func(s *catalog.Service) error {
+		s.OAuth2.TokenURL = "http://127.0.0.1:1/token"
+		return nil
+	}); err != nil {
+		t.Fatalf("UpdateService() error = %v", err)
+	}
+
+	_, err := f.manager.CompleteAuthorization(f.ctx, query.Get("state"), "code-0123456789", "", "")
+	f.wantProblem(t, err, http.StatusConflict, "service_changed")
+	if n := len(f.provider.tokenRequestsOf("authorization_code")); n != 0 {
+		t.Errorf("provider received %d code exchanges, want 0", n)
 	}
 }

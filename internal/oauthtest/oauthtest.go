@@ -40,7 +40,7 @@ const (
 
 // startTimeout bounds the wait for the server's ready line. It leaves room
 // for a loaded machine, because a start normally takes well under a second.
-const startTimeout = 30 * time.Second
+const startTimeout = 90 * time.Second
 
 // stopTimeout bounds the wait for the server to exit after its stdin closes,
 // before it is killed.

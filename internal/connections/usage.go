@@ -1,0 +1,70 @@
+package connections
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/plugboard/plugboard/internal/store"
+)
+
+// Usage is a record that uses a connection.
+type Usage struct {
+	Type string // "webhook" now; "function" later
+	ID   string
+	Name string
+}
+
+// Usages lists what uses a connection.
+func (m *Manager) Usages(ctx context.Context, conn store.Connection) ([]Usage, error) {
+	hooks, err := m.webhooksOf(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	usages := make([]Usage, 0, len(hooks))
+	for _, h := range hooks {
+		usages = append(usages, Usage{Type: "webhook", ID: h.ID, Name: h.Name})
+	}
+	return usages, nil
+}
+
+func (m *Manager) webhooksOf(ctx context.Context, conn store.Connection) ([]store.Webhook, error) {
+	hooks, err := m.store.ListWebhooks(ctx, conn.OrgID, store.ListWebhooksOptions{ConnectionID: conn.ID})
+	if err != nil {
+		return nil, fmt.Errorf("listing webhooks of connection %q: %w", conn.LinkName, err)
+	}
+	return hooks, nil
+}
+
+// webhooksClause returns "; webhooks X and Y use it" for a refusal message,
+// or "" when no webhook uses the connection or they cannot be listed.
+func (m *Manager) webhooksClause(ctx context.Context, conn store.Connection) string {
+	hooks, err := m.webhooksOf(ctx, conn)
+	if err != nil || len(hooks) == 0 {
+		return ""
+	}
+	return "; webhooks " + quoteNames(hooks) + " use it"
+}
+
+// maxNamedWebhooks bounds how many webhooks a message names.
+const maxNamedWebhooks = 10
+
+func quoteNames(hooks []store.Webhook) string {
+	names := make([]string, 0, len(hooks))
+	for i, h := range hooks {
+		if i == maxNamedWebhooks {
+			names = append(names, fmt.Sprintf("and %d more", len(hooks)-i))
+			break
+		}
+		names = append(names, fmt.Sprintf("%q", h.Name))
+	}
+	return strings.Join(names, ", ")
+}
+
+func webhookRefs(hooks []store.Webhook) []map[string]string {
+	refs := make([]map[string]string, 0, len(hooks))
+	for _, h := range hooks {
+		refs = append(refs, map[string]string{"id": h.ID, "name": h.Name})
+	}
+	return refs
+}
