@@ -42,6 +42,8 @@ const usage = `plugboard: a self-hosted connections service
 Server:
   plugboard serve [flags]        run the server (plugboard serve -h lists flags)
   plugboard migrate [flags]      apply database migrations and exit
+  plugboard create-org NAME [--admin USERNAME] [flags]
+                                 create an org and its admin; prints the admin's token once
   plugboard rotate-key [flags]   add a new primary master key and reseal every secret (stop the server first)
   plugboard reseal [flags]       reseal secrets not under the primary key (after rotate-key
                                  with PLUGBOARD_MASTER_KEY)
@@ -66,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], stderr)
+	case "create-org":
+		return createOrg(ctx, args[1:], stdout, stderr)
 	case "rotate-key":
 		return rotateKey(ctx, args[1:], stdout, stderr)
 	case "reseal":

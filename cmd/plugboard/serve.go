@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard/internal/api"
+	"github.com/plugboard/plugboard/internal/audit"
 	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/egress"
 	"github.com/plugboard/plugboard/internal/members"
@@ -103,6 +104,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if skew == 0 {
 		skew = connections.NoRefreshSkew
 	}
+	auditLog := audit.New(st, logger, time.Now)
 	manager := connections.New(connections.Options{
 		Store:       st,
 		Keyring:     keyring,
@@ -110,8 +112,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		HTTPClient:  &http.Client{Transport: egress.NewTransport(transport)},
 		Logger:      logger,
 		RefreshSkew: skew,
+		Audit:       auditLog,
 	})
-	server := api.New(api.Options{Store: st, Connections: manager, Sender: sender, Logger: logger})
+	memberManager := members.NewManager(members.Options{Store: st, Audit: auditLog, Credentials: manager, Logger: logger})
+	server := api.New(api.Options{
+		Store: st, Connections: manager, Sender: sender, Logger: logger, Members: memberManager, Audit: auditLog,
+	})
 
 	listener, err := net.Listen("tcp", c.Addr)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard/internal/api"
+	"github.com/plugboard/plugboard/internal/audit"
 	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/egress"
 	"github.com/plugboard/plugboard/internal/members"
@@ -99,7 +100,10 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 		HTTPClient: &http.Client{Transport: egress.NewTransport(transport)},
 		Logger:     logger,
 	})
+	auditLog := audit.New(st, logger, nil)
 	server := api.New(api.Options{
+		Members:     members.NewManager(members.Options{Store: st, Audit: auditLog, Credentials: manager, Logger: logger}),
+		Audit:       auditLog,
 		Store:       st,
 		Connections: manager,
 		Sender:      egress.NewSender(transport, logger),

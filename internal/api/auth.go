@@ -3,11 +3,13 @@ package api
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/plugboard/plugboard/internal/audit"
 	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/problem"
@@ -57,6 +59,9 @@ func (s *Server) authenticate(h authedFunc) handlerFunc {
 		caller := &Caller{
 			Actor: connections.Actor{OrgID: user.OrgID, UserID: user.ID, Username: user.Username, Role: user.Role},
 			Token: rec,
+		}
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			r = r.WithContext(audit.WithRemoteAddr(r.Context(), host))
 		}
 		return h(w, r, caller)
 	}

@@ -12,8 +12,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/plugboard/plugboard/internal/audit"
 	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/egress"
+	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/store"
 )
 
@@ -27,6 +29,8 @@ type Options struct {
 	// Registry receives the HTTP metrics and serves /metrics; nil means a
 	// new registry with the Go and process collectors.
 	Registry *prometheus.Registry
+	Members  *members.Manager
+	Audit    *audit.Log
 }
 
 // Server is the HTTP API.
@@ -38,12 +42,14 @@ type Server struct {
 	now      func() time.Time
 	registry *prometheus.Registry
 	metrics  *metrics
+	members  *members.Manager
+	audit    *audit.Log
 }
 
 // New returns a Server.
 func New(opts Options) *Server {
 	s := &Server{store: opts.Store, conns: opts.Connections, sender: opts.Sender, logger: opts.Logger, now: opts.Now,
-		registry: opts.Registry}
+		registry: opts.Registry, members: opts.Members, audit: opts.Audit}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -118,7 +124,15 @@ func (s *Server) Routes() []Route {
 		{Path: "/v1/connections/{link}/proxy/{path...}", authed: s.proxy},
 		{Method: "POST", Path: "/v1/invoke", authed: s.invoke},
 
+		{Method: "GET", Path: "/v1/users", authed: s.listUsers},
+		{Method: "POST", Path: "/v1/users", authed: s.createUser},
+		{Method: "GET", Path: "/v1/users/{username}", authed: s.getUser},
+		{Method: "PATCH", Path: "/v1/users/{username}", authed: s.updateUser},
+		{Method: "DELETE", Path: "/v1/users/{username}", authed: s.deleteUser},
+		{Method: "GET", Path: "/v1/tokens", authed: s.listTokens},
 		{Method: "POST", Path: "/v1/tokens", authed: s.createToken},
+		{Method: "DELETE", Path: "/v1/tokens/{id}", authed: s.deleteToken},
+		{Method: "GET", Path: "/v1/audit", authed: s.listAudit},
 		{Method: "GET", Path: "/v1/me", authed: s.me},
 	}
 }

@@ -1,5 +1,8 @@
 // Package members manages orgs, users and API tokens: the first start's
-// bootstrap and the authentication of API requests.
+// bootstrap, the authentication of API requests, and the rules for
+// changing members and tokens. Admins add, change and remove members and
+// may manage any token of their org. Every member lists the members and
+// manages their own tokens. An org always keeps at least one admin.
 package members
 
 import (
@@ -10,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -38,6 +42,11 @@ func NewID() string {
 
 // Token is an API token's plaintext, shown once.
 type Token string
+
+// LogValue keeps the token out of structured logs.
+func (t Token) LogValue() slog.Value {
+	return slog.StringValue("[redacted]")
+}
 
 // A token reads pb_<org id>_<token id>_<secret>: the IDs locate the row
 // with a key that includes the org, and only the secret's SHA-256 is stored.

@@ -61,3 +61,11 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+func decodeStringMap(s string) map[string]string {
+	out := map[string]string{}
+	if s != "" {
+		_ = json.Unmarshal([]byte(s), &out)
+	}
+	return out
+}

@@ -34,6 +34,43 @@ func (s *Store) GetOrgByName(ctx context.Context, name string) (store.Org, error
 	return org, nil
 }
 
+// GetOrg returns the org with the given ID.
+func (s *Store) GetOrg(ctx context.Context, orgID string) (store.Org, error) {
+	org, err := scanOrg(s.db.QueryRowContext(ctx, `SELECT id, name, created_at FROM orgs WHERE id = ?`, orgID))
+	if err != nil {
+		return store.Org{}, notFound(err, "org %q", orgID)
+	}
+	return org, nil
+}
+
+// ListOrgs lists every org in name order.
+func (s *Store) ListOrgs(ctx context.Context) ([]store.Org, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, created_at FROM orgs ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("listing orgs: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Org
+	for rows.Next() {
+		org, err := scanOrg(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading org: %w", err)
+		}
+		out = append(out, org)
+	}
+	return out, rows.Err()
+}
+
+func scanOrg(row interface{ Scan(...any) error }) (store.Org, error) {
+	var org store.Org
+	var created string
+	if err := row.Scan(&org.ID, &org.Name, &created); err != nil {
+		return store.Org{}, err
+	}
+	org.CreatedAt = parseTime(created)
+	return org, nil
+}
+
 // CountOrgs returns the number of orgs.
 func (s *Store) CountOrgs(ctx context.Context) (int, error) {
 	var n int
@@ -99,19 +136,26 @@ func (s *Store) CreateAPIToken(ctx context.Context, t store.APIToken) error {
 	return nil
 }
 
-// GetAPIToken returns an API token by ID.
-func (s *Store) GetAPIToken(ctx context.Context, orgID, tokenID string) (store.APIToken, error) {
+const apiTokenColumns = `org_id, id, user_id, name, hash, permissions, created_at, last_used_at`
+
+func scanAPIToken(row interface{ Scan(...any) error }) (store.APIToken, error) {
 	var t store.APIToken
 	var permissions, created, used string
-	err := s.db.QueryRowContext(ctx, `SELECT org_id, id, user_id, name, hash, permissions, created_at, last_used_at
-		FROM api_tokens WHERE org_id = ? AND id = ?`, orgID, tokenID).
-		Scan(&t.OrgID, &t.ID, &t.UserID, &t.Name, &t.Hash, &permissions, &created, &used)
-	if err != nil {
-		return store.APIToken{}, notFound(err, "api token %q", tokenID)
+	if err := row.Scan(&t.OrgID, &t.ID, &t.UserID, &t.Name, &t.Hash, &permissions, &created, &used); err != nil {
+		return store.APIToken{}, err
 	}
 	t.Permissions = decodeStrings(permissions)
 	t.CreatedAt = parseTime(created)
 	t.LastUsedAt = parseTime(used)
+	return t, nil
+}
+
+// GetAPIToken returns an API token by ID.
+func (s *Store) GetAPIToken(ctx context.Context, orgID, tokenID string) (store.APIToken, error) {
+	t, err := scanAPIToken(s.db.QueryRowContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE org_id = ? AND id = ?`, orgID, tokenID))
+	if err != nil {
+		return store.APIToken{}, notFound(err, "api token %q", tokenID)
+	}
 	return t, nil
 }
 

@@ -21,6 +21,7 @@ var sealedColumns = []sealedColumn{
 	{"credentials", "refresh_token_sealed", "refresh_token", []string{"connection_id", "user_id"}},
 	{"credentials", "secrets_sealed", "secrets", []string{"connection_id", "user_id"}},
 	{"oauth_states", "verifier_sealed", "verifier", []string{"id"}},
+	{"webhooks", "secret_sealed", "secret", []string{"id"}},
 }
 
 // ResealAll rewrites every sealed value that reseal changes, in one

@@ -26,6 +26,12 @@ func testResealAll(t *testing.T, s store.Store) {
 	if err := s.CreateOAuthState(ctx, state); err != nil {
 		t.Fatalf("CreateOAuthState() error = %v", err)
 	}
+	hook := createWebhook(t, s, newWebhook(org.ID, user.ID))
+	// A bound webhook has no signing secret, so ResealAll skips it.
+	bound := newWebhook(org.ID, user.ID)
+	bound.ConnectionID = conn.ID
+	bound.SecretSealed = ""
+	createWebhook(t, s, bound)
 
 	wantVisits := map[string]string{
 		"applications.client_secret/" + app.ID:                 app.ClientSecretSealed,
@@ -33,6 +39,7 @@ func testResealAll(t *testing.T, s store.Store) {
 		"credentials.refresh_token/" + conn.ID + "/" + user.ID: cred.RefreshTokenSealed,
 		"credentials.secrets/" + conn.ID + "/" + user.ID:       cred.SecretsSealed,
 		"oauth_states.verifier/" + state.ID:                    state.VerifierSealed,
+		"webhooks.secret/" + hook.ID:                           hook.SecretSealed,
 	}
 
 	failure := errors.New("reseal failed")
@@ -77,6 +84,11 @@ func testResealAll(t *testing.T, s store.Store) {
 	checkEqual(t, "access token", gotCred.AccessTokenSealed, "resealed-"+cred.AccessTokenSealed)
 	checkEqual(t, "refresh token", gotCred.RefreshTokenSealed, "resealed-"+cred.RefreshTokenSealed)
 	checkEqual(t, "secrets", gotCred.SecretsSealed, "resealed-"+cred.SecretsSealed)
+	gotHook, err := s.GetWebhook(ctx, org.ID, hook.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEqual(t, "webhook secret", gotHook.SecretSealed, "resealed-"+hook.SecretSealed)
 	gotState, err := s.TakeOAuthState(ctx, org.ID, state.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,17 @@
 //   - Updating, deleting or touching a missing record returns ErrNotFound.
 //   - A record of one org is never found, listed, changed or deleted through
 //     another org's ID.
+//   - DeleteUser also deletes the user's pending OAuth states.
+//   - A failed CreateEvent stores neither the event nor any of its
+//     deliveries, and a delivery to a missing webhook fails it.
+//   - ClaimDeliveries with a limit of zero claims nothing. A lease is lapsed
+//     once its LeaseUntil is not after the claim's now, and claiming does
+//     not change UpdatedAt.
+//   - FinishDelivery by an owner whose lease lapsed succeeds until another
+//     owner claims the delivery; it fails with ErrLeaseLost for a missing
+//     delivery, an unleased one and an empty owner.
+//   - RequeueDelivery returns a pending delivery unchanged, even a leased
+//     one, so it never takes a delivery from the worker that holds it.
 package storetest
 
 import (
@@ -50,6 +61,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OAuthStates", testOAuthStates},
 		{"OrgIsolation", testOrgIsolation},
 		{"ResealAll", testResealAll},
+		{"OrgLookup", testOrgLookup},
+		{"UserChanges", testUserChanges},
+		{"APITokenChanges", testAPITokenChanges},
+		{"Webhooks", testWebhooks},
+		{"ListWebhooks", testListWebhooks},
+		{"Events", testEvents},
+		{"Deliveries", testDeliveries},
+		{"ClaimDeliveries", testClaimDeliveries},
+		{"Audit", testAudit},
 	}
 	for _, group := range groups {
 		t.Run(group.name, func(t *testing.T) {

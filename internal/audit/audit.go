@@ -1,0 +1,101 @@
+// Package audit keeps an org's audit log: who did what to which record,
+// when and from which address. The members, connections and webhooks code
+// record entries through a Log; admins read the log through
+// GET /v1/audit. Only admins may read it, because entries name members,
+// connections, tokens and addresses across the whole org.
+package audit
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/plugboard/plugboard/internal/store"
+)
+
+// Actions recorded in the audit log. Connection and webhook entries are
+// recorded by the connections and webhooks packages with these names.
+const (
+	ActionUserCreated  = "user.created"
+	ActionUserUpdated  = "user.updated"
+	ActionUserDeleted  = "user.deleted"
+	ActionTokenCreated = "token.created"
+	ActionTokenDeleted = "token.deleted"
+
+	ActionConnectionCreated   = "connection.created"
+	ActionConnectionUpdated   = "connection.updated"
+	ActionConnectionConnected = "connection.connected"
+	ActionConnectionRevoked   = "connection.revoked"
+	ActionConnectionDeleted   = "connection.deleted"
+	ActionCredentialRead      = "credential.read"
+
+	ActionWebhookCreated = "webhook.created"
+	ActionWebhookUpdated = "webhook.updated"
+	ActionWebhookDeleted = "webhook.deleted"
+)
+
+// Log appends entries to the audit log and reads them back.
+type Log struct {
+	store  store.Store
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// New returns a Log. A nil logger discards, and a nil now means time.Now.
+func New(st store.Store, logger *slog.Logger, now func() time.Time) *Log {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Log{store: st, logger: logger, now: now}
+}
+
+// Record appends an entry, filling its ID, its time and, when they are
+// empty, its remote address from ctx (see WithRemoteAddr). It never fails
+// the caller: the action has happened, so an append error is logged at
+// Error level with the action and the org. The append outlives the
+// cancellation of ctx, so a client that hangs up does not erase its trace.
+func (l *Log) Record(ctx context.Context, entry store.AuditEntry) {
+	now := l.now().UTC()
+	if entry.ID == "" {
+		entry.ID = store.NewSortableID(now)
+	}
+	if entry.At.IsZero() {
+		entry.At = now
+	}
+	if entry.RemoteAddr == "" {
+		entry.RemoteAddr = RemoteAddr(ctx)
+	}
+	if err := l.store.AppendAudit(context.WithoutCancel(ctx), entry); err != nil {
+		l.logger.Error("recording audit entry failed", "org_id", entry.OrgID, "action", entry.Action,
+			"user_id", entry.ActorID, "err", err)
+	}
+}
+
+// List returns an org's audit entries, newest first, filtered and paged by
+// opts.
+func (l *Log) List(ctx context.Context, orgID string, opts store.ListAuditOptions) ([]store.AuditEntry, error) {
+	entries, err := l.store.ListAudit(ctx, orgID, opts)
+	if err != nil {
+		return nil, fmt.Errorf("listing audit entries: %w", err)
+	}
+	return entries, nil
+}
+
+type remoteAddrKey struct{}
+
+// WithRemoteAddr returns a context that carries the address of the client
+// whose request is being served, for Record to store.
+func WithRemoteAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, remoteAddrKey{}, addr)
+}
+
+// RemoteAddr returns the client address stored by WithRemoteAddr, or ""
+// when there is none.
+func RemoteAddr(ctx context.Context) string {
+	addr, _ := ctx.Value(remoteAddrKey{}).(string)
+	return addr
+}
