@@ -333,6 +333,11 @@ func (m *Manager) DeleteConnection(ctx context.Context, actor Actor, link string
 		if errors.Is(err, store.ErrNotFound) {
 			return problem.NotFound("connection_not_found", "connection %q not found", link)
 		}
+		if errors.Is(err, store.ErrInUse) {
+			// A webhook was bound after the check above.
+			return problem.Conflict("connection_in_use",
+				"connection %q is used by a webhook created just now; delete it or bind it to another connection first", link)
+		}
 		return fmt.Errorf("deleting connection %q: %w", link, err)
 	}
 	m.logger.Info("connection deleted", "org_id", actor.OrgID, "connection", link, "user_id", actor.UserID)

@@ -93,7 +93,8 @@ type Store interface {
 	// transaction as the write.
 	UpdateConnection(ctx context.Context, orgID, linkName string, update func(*Connection, []Credential) error) (Connection, error)
 	// DeleteConnection deletes the connection, its credentials and its
-	// pending OAuth states.
+	// pending OAuth states. It fails with ErrInUse while a webhook is bound
+	// to the connection.
 	DeleteConnection(ctx context.Context, orgID, linkName string) error
 
 	GetCredential(ctx context.Context, orgID, connectionID, userID string) (Credential, error)
@@ -293,11 +294,12 @@ type SealedValue struct {
 	OrgID string
 	// Table and Column name the record kind and field: "applications"
 	// and "client_secret"; "credentials" and "access_token",
-	// "refresh_token" or "secrets"; "oauth_states" and "verifier".
+	// "refresh_token" or "secrets"; "oauth_states" and "verifier";
+	// "webhooks" and "secret".
 	Table  string
 	Column string
 	// Key is the row's key within the org: the application ID; the
-	// connection ID and the user ID; the state ID.
+	// connection ID and the user ID; the state ID; the webhook ID.
 	Key    []string
 	Sealed string
 }

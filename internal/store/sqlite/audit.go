@@ -33,6 +33,7 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 func (s *Store) ListAudit(ctx context.Context, orgID string, opts store.ListAuditOptions) ([]store.AuditEntry, error) {
 	query := `SELECT ` + auditColumns + ` FROM audit_entries WHERE org_id = ?`
 	args := []any{orgID}
+
 	if opts.LinkName != "" {
 		query += ` AND link_name = ?`
 		args = append(args, opts.LinkName)
@@ -50,6 +51,7 @@ func (s *Store) ListAudit(ctx context.Context, orgID string, opts store.ListAudi
 		query += ` LIMIT ?`
 		args = append(args, opts.Limit)
 	}
+
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing audit entries: %w", err)

@@ -139,14 +139,27 @@ func (s *Store) UpdateConnection(ctx context.Context, orgID, linkName string, up
 }
 
 // DeleteConnection deletes a connection; its credentials and OAuth states go
-// with it through ON DELETE CASCADE.
+// with it through ON DELETE CASCADE. A webhook bound to it keeps it, checked
+// in the same transaction.
 func (s *Store) DeleteConnection(ctx context.Context, orgID, linkName string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM connections WHERE org_id = ? AND link_name = ?`, orgID, linkName)
-	if err != nil {
-		return fmt.Errorf("deleting connection %q: %w", linkName, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("connection %q: %w", linkName, store.ErrNotFound)
-	}
-	return nil
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var hooks int
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks w JOIN connections c
+			ON c.org_id = w.org_id AND c.id = w.connection_id WHERE c.org_id = ? AND c.link_name = ?`,
+			orgID, linkName).Scan(&hooks)
+		if err != nil {
+			return fmt.Errorf("counting webhooks of connection %q: %w", linkName, err)
+		}
+		if hooks > 0 {
+			return fmt.Errorf("connection %q: %d webhooks use it: %w", linkName, hooks, store.ErrInUse)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM connections WHERE org_id = ? AND link_name = ?`, orgID, linkName)
+		if err != nil {
+			return fmt.Errorf("deleting connection %q: %w", linkName, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("connection %q: %w", linkName, store.ErrNotFound)
+		}
+		return nil
+	})
 }

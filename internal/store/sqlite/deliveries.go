@@ -60,7 +60,7 @@ const deliveryByID = `SELECT ` + deliveryColumns + ` FROM deliveries WHERE org_i
 // Claiming changes only the lease fields, not UpdatedAt.
 func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]store.Delivery, error) {
 	if owner == "" {
-		return nil, errors.New("claiming deliveries: lease owner is empty; pass the worker's ID")
+		return nil, errors.New("claiming deliveries: missing lease owner, pass the worker's ID")
 	}
 	if limit <= 0 {
 		return nil, nil
@@ -166,6 +166,7 @@ func (s *Store) ListDeliveries(ctx context.Context, orgID, webhookID, before str
 		query += ` LIMIT ?`
 		args = append(args, limit)
 	}
+
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing deliveries of webhook %q: %w", webhookID, err)

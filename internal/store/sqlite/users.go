@@ -52,10 +52,9 @@ func (s *Store) UpdateUser(ctx context.Context, orgID, userID string, update fun
 }
 
 // DeleteUser deletes a user who owns no connection and created no webhook,
-// together with the user's API tokens, credentials and pending OAuth
-// states, in one transaction. A pending OAuth state is deleted too, so an
-// authorization started before the deletion cannot store a credential for
-// a user who is gone.
+// with the user's API tokens, credentials and pending OAuth states, in one
+// transaction. Deleting the states stops an authorization started earlier
+// from storing a credential for a user who is gone.
 func (s *Store) DeleteUser(ctx context.Context, orgID, userID string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var exists int

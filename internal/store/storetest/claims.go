@@ -30,8 +30,8 @@ func testClaimDeliveries(t *testing.T, s store.Store) {
 			}
 		}
 
-		// Due first by NextAttemptAt, then by ID between the two due at
-		// the same time; the one due in an hour is not due.
+		// Due deliveries come by NextAttemptAt, then by ID for the two due
+		// at the same time. The one due in an hour is not due yet.
 		due := slices.Clone(deliveries[:4])
 		slices.SortFunc(due, func(a, b store.Delivery) int {
 			if c := a.NextAttemptAt.Compare(b.NextAttemptAt); c != 0 {
@@ -133,7 +133,13 @@ func testClaimDeliveries(t *testing.T, s store.Store) {
 		for w := range workers {
 			owner := fmt.Sprintf("worker-%d", w)
 			wg.Go(func() {
-				for {
+				// A store that leased a delivery twice could hand out
+				// deliveries forever, so the rounds are bounded.
+				for round := 0; ; round++ {
+					if round > deliveryCount {
+						errs <- fmt.Errorf("ClaimDeliveries(%q) still returned deliveries after %d rounds", owner, round)
+						return
+					}
 					claimed, err := s.ClaimDeliveries(t.Context(), owner, at(time.Minute), at(time.Hour), limit)
 					if err != nil {
 						errs <- fmt.Errorf("ClaimDeliveries(%q) error = %w", owner, err)

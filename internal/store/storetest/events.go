@@ -128,8 +128,8 @@ func testEvents(t *testing.T, s store.Store) {
 	t.Run("failed delivery leaves no event", func(t *testing.T) {
 		org, user, hook := webhookFixture(t, s)
 		stored := newEvent(org.ID, user.ID)
-		taken := newDelivery(stored, hook.ID)
-		createEvent(t, s, stored, taken)
+		existing := newDelivery(stored, hook.ID)
+		createEvent(t, s, stored, existing)
 
 		duplicateInCall := newEvent(org.ID, user.ID)
 		first := newDelivery(duplicateInCall, hook.ID)
@@ -139,7 +139,7 @@ func testEvents(t *testing.T, s store.Store) {
 		takenByOther := newEvent(org.ID, user.ID)
 		fresh := newDelivery(takenByOther, hook.ID)
 		reused := newDelivery(takenByOther, hook.ID)
-		reused.ID = taken.ID
+		reused.ID = existing.ID
 
 		unknownWebhook := newEvent(org.ID, user.ID)
 		valid := newDelivery(unknownWebhook, hook.ID)
@@ -175,11 +175,11 @@ func testEvents(t *testing.T, s store.Store) {
 			})
 		}
 
-		got, err := s.GetDelivery(t.Context(), org.ID, taken.ID)
+		got, err := s.GetDelivery(t.Context(), org.ID, existing.ID)
 		if err != nil {
 			t.Fatalf("GetDelivery(earlier delivery) error = %v", err)
 		}
-		checkEqual(t, "earlier delivery", got, wantDelivery(taken))
+		checkEqual(t, "earlier delivery", got, wantDelivery(existing))
 	})
 
 	t.Run("unknown event", func(t *testing.T) {

@@ -23,7 +23,7 @@
 //     once its LeaseUntil is not after the claim's now, and claiming does
 //     not change UpdatedAt.
 //   - FinishDelivery by an owner whose lease lapsed succeeds until another
-//     owner claims the delivery; it fails with ErrLeaseLost for a missing
+//     owner claims the delivery. It fails with ErrLeaseLost for a missing
 //     delivery, an unleased one and an empty owner.
 //   - RequeueDelivery returns a pending delivery unchanged, even a leased
 //     one, so it never takes a delivery from the worker that holds it.
@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OAuthStates", testOAuthStates},
 		{"OrgIsolation", testOrgIsolation},
 		{"ResealAll", testResealAll},
+		{"DeleteConnectionWithWebhook", testDeleteConnectionWithWebhook},
 		{"OrgLookup", testOrgLookup},
 		{"UserChanges", testUserChanges},
 		{"APITokenChanges", testAPITokenChanges},

@@ -359,8 +359,8 @@ func testAPITokenChanges(t *testing.T, s store.Store) {
 		org := createOrg(t, s)
 		user := createUser(t, s, org.ID, "alice")
 		deleted := newAPIToken(org.ID, user.ID)
-		kept := newAPIToken(org.ID, user.ID)
-		for _, token := range []store.APIToken{deleted, kept} {
+		remaining := newAPIToken(org.ID, user.ID)
+		for _, token := range []store.APIToken{deleted, remaining} {
 			if err := s.CreateAPIToken(t.Context(), token); err != nil {
 				t.Fatalf("CreateAPIToken() error = %v", err)
 			}
@@ -380,7 +380,7 @@ func testAPITokenChanges(t *testing.T, s store.Store) {
 		if err != nil {
 			t.Fatalf("ListAPITokens() error = %v", err)
 		}
-		checkEqual(t, "remaining token IDs", tokenIDs(tokens), []string{kept.ID})
+		checkEqual(t, "remaining token IDs", tokenIDs(tokens), []string{remaining.ID})
 	})
 
 	t.Run("other org", func(t *testing.T) {

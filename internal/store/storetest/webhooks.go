@@ -200,11 +200,11 @@ func testWebhooks(t *testing.T, s store.Store) {
 
 	t.Run("delete removes deliveries", func(t *testing.T) {
 		org, user, hook := webhookFixture(t, s)
-		kept := createWebhook(t, s, newWebhook(org.ID, user.ID))
+		otherHook := createWebhook(t, s, newWebhook(org.ID, user.ID))
 		event := newEvent(org.ID, user.ID)
 		first := newDelivery(event, hook.ID)
 		second := newDelivery(event, hook.ID)
-		other := newDelivery(event, kept.ID)
+		other := newDelivery(event, otherHook.ID)
 		createEvent(t, s, event, first, second, other)
 
 		if err := s.DeleteWebhook(t.Context(), org.ID, hook.ID); err != nil {
@@ -368,5 +368,31 @@ func testListWebhooks(t *testing.T, s store.Store) {
 			}
 			checkEqual(t, "webhook IDs", webhookIDs(hooks), webhookIDs(tt.want))
 		})
+	}
+}
+
+// testDeleteConnectionWithWebhook checks that a bound webhook keeps its
+// connection.
+func testDeleteConnectionWithWebhook(t *testing.T, s store.Store) {
+	org, user, conn := connectionFixture(t, s)
+	hook := store.Webhook{
+		OrgID: org.ID, ID: uniqueID("wh"), Name: "Ticket on alarm", URL: "/tickets", Method: "POST",
+		ConnectionID: conn.ID, Events: []string{"device.alarm"}, Enabled: true, MaxAttempts: 3,
+		CreatedBy: user.ID, CreatedAt: at(0), UpdatedAt: at(0),
+	}
+	if err := s.CreateWebhook(t.Context(), hook); err != nil {
+		t.Fatalf("CreateWebhook() error = %v", err)
+	}
+	if err := s.DeleteConnection(t.Context(), org.ID, conn.LinkName); !errors.Is(err, store.ErrInUse) {
+		t.Fatalf("DeleteConnection() with a bound webhook error = %v, want ErrInUse", err)
+	}
+	if _, err := s.GetConnection(t.Context(), org.ID, conn.LinkName); err != nil {
+		t.Errorf("GetConnection() after a refused delete error = %v, want the connection kept", err)
+	}
+	if err := s.DeleteWebhook(t.Context(), org.ID, hook.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteConnection(t.Context(), org.ID, conn.LinkName); err != nil {
+		t.Errorf("DeleteConnection() after the webhook went error = %v, want nil", err)
 	}
 }
