@@ -23,6 +23,8 @@ type config struct {
 	DatabaseURL        string
 	AllowPrivateEgress bool
 	RefreshSkew        time.Duration
+	WebhookRetryBase   time.Duration
+	WebhookLease       time.Duration
 	LogLevel           string
 	LogFormat          string
 	MasterKey          string
@@ -54,6 +56,18 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	}
 	fs.DurationVar(&c.RefreshSkew, "refresh-skew", skew,
 		"refresh an access token when it expires within this duration, such as 60s (env PLUGBOARD_REFRESH_SKEW)")
+	retryBase, err := envDuration("PLUGBOARD_WEBHOOK_RETRY_BASE", 5*time.Second)
+	if err != nil {
+		return config{}, err
+	}
+	fs.DurationVar(&c.WebhookRetryBase, "webhook-retry-base", retryBase,
+		"wait ceiling after a webhook delivery's first failed attempt; it doubles with each attempt up to one hour (env PLUGBOARD_WEBHOOK_RETRY_BASE)")
+	lease, err := envDuration("PLUGBOARD_WEBHOOK_LEASE", 2*time.Minute)
+	if err != nil {
+		return config{}, err
+	}
+	fs.DurationVar(&c.WebhookLease, "webhook-lease", lease,
+		"how long an instance holds a webhook delivery it is sending; a delivery of an instance that died is sent again after it (env PLUGBOARD_WEBHOOK_LEASE)")
 	fs.StringVar(&c.LogLevel, "log-level", envOr("PLUGBOARD_LOG_LEVEL", "info"),
 		"log level: debug, info, warn or error (env PLUGBOARD_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr("PLUGBOARD_LOG_FORMAT", "text"),
@@ -63,6 +77,9 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 			return config{}, errHelp
 		}
 		return config{}, errUsage
+	}
+	if c.WebhookRetryBase <= 0 || c.WebhookLease <= 0 {
+		return config{}, fmt.Errorf("--webhook-retry-base and --webhook-lease must be positive durations such as 5s")
 	}
 	if c.RefreshSkew < 0 {
 		return config{}, fmt.Errorf("--refresh-skew %s is negative; use 0s or more", c.RefreshSkew)

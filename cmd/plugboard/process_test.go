@@ -130,8 +130,12 @@ func startInstanceIn(t *testing.T, dataDir string, extraArgs ...string) *instanc
 
 // stop sends SIGTERM and waits for a clean exit.
 func (inst *instance) stop(t *testing.T) error {
-	if inst.cmd.ProcessState != nil {
-		return nil
+	select {
+	case err := <-inst.done:
+		// The process has ended already.
+		inst.done <- err
+		return err
+	default:
 	}
 	_ = inst.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -143,6 +147,16 @@ func (inst *instance) stop(t *testing.T) error {
 		t.Errorf("plugboard did not stop within 35s of SIGTERM")
 		return fmt.Errorf("killed")
 	}
+}
+
+// kill ends the process with SIGKILL, as a crash would, and waits for it.
+func (inst *instance) kill(t *testing.T) {
+	t.Helper()
+	if err := inst.cmd.Process.Kill(); err != nil {
+		t.Fatalf("killing plugboard: %v", err)
+	}
+	err := <-inst.done
+	inst.done <- err
 }
 
 // apiResponse is a decoded API response.

@@ -21,6 +21,7 @@ import (
 	"github.com/plugboard/plugboard/internal/secrets"
 	"github.com/plugboard/plugboard/internal/store"
 	"github.com/plugboard/plugboard/internal/store/sqlite"
+	"github.com/plugboard/plugboard/internal/webhooks"
 )
 
 // shutdownTimeout bounds how long in-flight requests may finish after
@@ -105,6 +106,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		skew = connections.NoRefreshSkew
 	}
 	auditLog := audit.New(st, logger, time.Now)
+	hooks := webhooks.New(webhooks.Options{Store: st, Keyring: keyring, Audit: auditLog, Logger: logger})
 	manager := connections.New(connections.Options{
 		Store:       st,
 		Keyring:     keyring,
@@ -113,11 +115,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Logger:      logger,
 		RefreshSkew: skew,
 		Audit:       auditLog,
+		Events:      hooks.Publisher(),
 	})
 	memberManager := members.NewManager(members.Options{Store: st, Audit: auditLog, Credentials: manager, Logger: logger})
 	server := api.New(api.Options{
 		Store: st, Connections: manager, Sender: sender, Logger: logger, Members: memberManager, Audit: auditLog,
+		Webhooks: hooks,
 	})
+	worker := &webhooks.Worker{
+		Store: st, Keyring: keyring, Sender: sender, Calls: manager, Logger: logger,
+		LeaseDuration: c.WebhookLease, BackoffBase: c.WebhookRetryBase,
+	}
 
 	listener, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -129,6 +137,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	go sweepStates(ctx, st, logger)
+	workerDone := make(chan error, 1)
+	go func() { workerDone <- worker.Run(ctx) }()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(listener) }()
@@ -145,6 +155,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer cancel()
 	if err := httpServer.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutting down: %w", err)
+	}
+	// The worker stops with ctx once its in-flight deliveries are stored.
+	if err := <-workerDone; err != nil && !errors.Is(err, context.Canceled) {
+		logger.Warn("webhook worker stopped with an error", "err", err)
 	}
 	logger.Info("stopped")
 	return nil

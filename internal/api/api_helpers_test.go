@@ -23,6 +23,7 @@ import (
 	"github.com/plugboard/plugboard/internal/secrets"
 	"github.com/plugboard/plugboard/internal/store"
 	"github.com/plugboard/plugboard/internal/store/sqlite"
+	"github.com/plugboard/plugboard/internal/webhooks"
 )
 
 // adminToken is the admin's API token given to members.Bootstrap. It has
@@ -104,6 +105,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	server := api.New(api.Options{
 		Members:     members.NewManager(members.Options{Store: st, Audit: auditLog, Credentials: manager, Logger: logger}),
 		Audit:       auditLog,
+		Webhooks:    webhooks.New(webhooks.Options{Store: st, Keyring: keyring, Audit: auditLog, Logger: logger}),
 		Store:       st,
 		Connections: manager,
 		Sender:      egress.NewSender(transport, logger),

@@ -17,6 +17,7 @@ import (
 	"github.com/plugboard/plugboard/internal/egress"
 	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/webhooks"
 )
 
 // Options configure a Server.
@@ -31,6 +32,7 @@ type Options struct {
 	Registry *prometheus.Registry
 	Members  *members.Manager
 	Audit    *audit.Log
+	Webhooks *webhooks.Service
 }
 
 // Server is the HTTP API.
@@ -44,12 +46,14 @@ type Server struct {
 	metrics  *metrics
 	members  *members.Manager
 	audit    *audit.Log
+	webhooks *webhooks.Service
 }
 
 // New returns a Server.
 func New(opts Options) *Server {
 	s := &Server{store: opts.Store, conns: opts.Connections, sender: opts.Sender, logger: opts.Logger, now: opts.Now,
-		registry: opts.Registry, members: opts.Members, audit: opts.Audit}
+		registry: opts.Registry, members: opts.Members, audit: opts.Audit,
+		webhooks: opts.Webhooks}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -123,6 +127,18 @@ func (s *Server) Routes() []Route {
 		{Method: "DELETE", Path: "/v1/connections/{link}/credentials/{user}", authed: s.revokeHolder},
 		{Path: "/v1/connections/{link}/proxy/{path...}", authed: s.proxy},
 		{Method: "POST", Path: "/v1/invoke", authed: s.invoke},
+
+		{Method: "GET", Path: "/v1/webhooks", authed: s.listWebhooks},
+		{Method: "POST", Path: "/v1/webhooks", authed: s.createWebhook},
+		{Method: "GET", Path: "/v1/webhooks/{id}", authed: s.getWebhook},
+		{Method: "PATCH", Path: "/v1/webhooks/{id}", authed: s.updateWebhook},
+		{Method: "DELETE", Path: "/v1/webhooks/{id}", authed: s.deleteWebhook},
+		{Method: "POST", Path: "/v1/webhooks/{id}/rotate-secret", authed: s.rotateWebhookSecret},
+		{Method: "POST", Path: "/v1/webhooks/{id}/test", authed: s.testWebhook},
+		{Method: "GET", Path: "/v1/webhooks/{id}/deliveries", authed: s.listDeliveries},
+		{Method: "GET", Path: "/v1/webhooks/{id}/deliveries/{delivery}", authed: s.getDelivery},
+		{Method: "POST", Path: "/v1/webhooks/{id}/deliveries/{delivery}/redeliver", authed: s.redeliver},
+		{Method: "POST", Path: "/v1/events", authed: s.postEvent},
 
 		{Method: "GET", Path: "/v1/users", authed: s.listUsers},
 		{Method: "POST", Path: "/v1/users", authed: s.createUser},
