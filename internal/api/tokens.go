@@ -73,7 +73,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *Caller) 
 	}
 	return writeJSON(w, http.StatusCreated, map[string]any{
 		"id": info.ID, "name": info.Name, "user": info.Username, "token": string(token),
-		"permissions": nonNilStrings(info.Permissions), "created_at": info.CreatedAt.Format(time.RFC3339),
+		"permissions": nonNilStrings(info.Permissions), "created_at": info.CreatedAt,
 	})
 }
 
