@@ -12,7 +12,7 @@ import (
 )
 
 // receiver is a local HTTP endpoint that records the requests webhooks send
-// and answers each with the status that respond returns.
+// and responds to each with the status that respond returns.
 type receiver struct {
 	server  *httptest.Server
 	mu      sync.Mutex

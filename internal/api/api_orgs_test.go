@@ -59,7 +59,7 @@ func TestSecondOrgSeesNothingOfFirst(t *testing.T) {
 		t.Errorf("the first org's upstream received %d requests from the second org, want 0", n)
 	}
 
-	// The first org's admin still sees everything.
+	// The first org's admin still reads everything.
 	resp = s.admin("GET", "/v1/connections/"+link, nil)
 	wantStatus(t, resp, http.StatusOK)
 	if !strings.Contains(string(resp.body), `"status":"connected"`) {

@@ -9,16 +9,16 @@ import (
 	"github.com/plugboard/plugboard/internal/problem"
 )
 
-// Longest display texts, in characters.
+// Maximum lengths of display texts, in characters.
 const (
 	maxNameLength        = 200
 	maxDescriptionLength = 2000
 )
 
 // textFault describes why a display text is rejected, or returns "" when
-// it is fine: it is longer than max characters, or has control characters
-// other than newlines and tabs, which no name or description needs and
-// which break logs and terminals.
+// it is fine. A text is rejected when it is longer than max characters or
+// has control characters other than newlines and tabs, which no name or
+// description needs and which break logs and terminals.
 func textFault(field, value string, max int) string {
 	if n := utf8.RuneCountInString(value); n > max {
 		return fmt.Sprintf("%s has %d characters; shorten it to at most %d", field, n, max)
