@@ -18,7 +18,7 @@ import (
 // readable. With PLUGBOARD_MASTER_KEY, plugboard cannot change the variable:
 // it prints the new keyring and the operator sets it and runs reseal.
 func rotateKey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c, logger, err := keyCommandSetup("rotate-key", args, stderr)
+	c, logger, err := commandSetup("rotate-key", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func rotateKey(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // reseal seals every secret that is not under the primary key again.
 func reseal(ctx context.Context, args []string, stderr io.Writer) error {
-	c, logger, err := keyCommandSetup("reseal", args, stderr)
+	c, logger, err := commandSetup("reseal", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,8 @@ func reseal(ctx context.Context, args []string, stderr io.Writer) error {
 	return resealWith(ctx, c, kr, logger)
 }
 
-func keyCommandSetup(name string, args []string, stderr io.Writer) (config, *slog.Logger, error) {
+// commandSetup parses a server-side command's flags and builds its logger.
+func commandSetup(name string, args []string, stderr io.Writer) (config, *slog.Logger, error) {
 	c, err := parseConfig(name, args, stderr)
 	if err != nil {
 		return config{}, nil, err

@@ -37,11 +37,7 @@ func createOrg(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return errUsage
 	}
 
-	c, err := parseConfig("create-org", rest, stderr)
-	if err != nil {
-		return err
-	}
-	logger, err := newLogger(c, stderr)
+	c, logger, err := commandSetup("create-org", rest, stderr)
 	if err != nil {
 		return err
 	}

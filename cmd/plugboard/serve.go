@@ -44,11 +44,7 @@ func openStore(ctx context.Context, c config, logger *slog.Logger) (store.Store,
 }
 
 func migrate(ctx context.Context, args []string, stderr io.Writer) error {
-	c, err := parseConfig("migrate", args, stderr)
-	if err != nil {
-		return err
-	}
-	logger, err := newLogger(c, stderr)
+	c, logger, err := commandSetup("migrate", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -61,11 +57,7 @@ func migrate(ctx context.Context, args []string, stderr io.Writer) error {
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
-	c, err := parseConfig("serve", args, stderr)
-	if err != nil {
-		return err
-	}
-	logger, err := newLogger(c, stderr)
+	c, logger, err := commandSetup("serve", args, stderr)
 	if err != nil {
 		return err
 	}
