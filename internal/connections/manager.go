@@ -1,8 +1,8 @@
-// Package connections holds plugboard's connection rules: services and
-// applications an org may use, connections with their link names, scopes and
-// guards, the OAuth flow that connects them, and the credentials that calls
-// through a connection use, refreshed on demand with one token request per
-// credential at a time.
+// Package connections holds plugboard's connection rules. It covers the
+// services and applications an org may use, connections with their link
+// names, scopes and guards, and the OAuth flow that connects them. It also
+// provides the credentials that calls through a connection use, refreshed on
+// demand with one token request per credential at a time.
 //
 // Every rule of the connection lifecycle lives here; the API and web layers
 // decode input, call a Manager method and encode the result.

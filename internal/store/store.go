@@ -4,7 +4,7 @@
 //
 // Every record belongs to one organization, and every method takes the org
 // ID, so no query crosses organizations. Secret columns hold text sealed by
-// the secrets package; the store never sees plaintext secrets.
+// the secrets package, so the store never handles plaintext secrets.
 package store
 
 import (
@@ -134,7 +134,7 @@ type Store interface {
 	// spans orgs: the delivery worker serves all of them.
 	ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]Delivery, error)
 	// FinishDelivery runs update on a delivery that owner still leases and
-	// clears the lease; it fails with ErrLeaseLost when the lease passed to
+	// clears the lease. It fails with ErrLeaseLost when the lease passed to
 	// another owner or the delivery is gone.
 	FinishDelivery(ctx context.Context, orgID, id, owner string, update func(*Delivery) error) (Delivery, error)
 	GetDelivery(ctx context.Context, orgID, id string) (Delivery, error)
