@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/testkit"
 	"io"
 	"net"
 	"net/http"
@@ -12,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,25 +48,8 @@ type instance struct {
 	URL     string
 	DataDir string
 	cmd     *exec.Cmd
-	logs    *lockedBuffer
+	logs    *testkit.LockedBuffer
 	done    chan error
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // freeAddr returns a loopback address with a port that was free a moment
@@ -93,7 +76,7 @@ func startInstance(t *testing.T, extraArgs ...string) *instance {
 func startInstanceIn(t *testing.T, dataDir string, extraArgs ...string) *instance {
 	t.Helper()
 	addr := freeAddr(t)
-	inst := &instance{URL: "http://" + addr, DataDir: dataDir, logs: &lockedBuffer{}, done: make(chan error, 1)}
+	inst := &instance{URL: "http://" + addr, DataDir: dataDir, logs: &testkit.LockedBuffer{}, done: make(chan error, 1)}
 	args := append([]string{"serve", "--addr", addr, "--data-dir", inst.DataDir, "--allow-private-egress", "--log-level", "debug"}, extraArgs...)
 	inst.cmd = exec.Command(binaryPath, args...)
 	inst.cmd.Env = append(os.Environ(), "PLUGBOARD_ADMIN_TOKEN="+testAdminToken)

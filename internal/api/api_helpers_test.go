@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/plugboard/plugboard/internal/testkit"
 	"io"
 	"log/slog"
 	"net/http"
@@ -47,7 +48,7 @@ type stack struct {
 	store  *sqlite.Store
 	orgID  string
 	client *http.Client
-	logs   *lockedBuffer
+	logs   *testkit.LockedBuffer
 
 	mu        sync.Mutex
 	responses []response
@@ -62,7 +63,7 @@ func newStack(t *testing.T) *stack {
 func newStackWith(t *testing.T, opts stackOptions) *stack {
 	t.Helper()
 	ctx := context.Background()
-	logs := &lockedBuffer{}
+	logs := &testkit.LockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "plugboard.db"), logger)
@@ -529,22 +530,4 @@ func (u *upstream) only(t *testing.T) upstreamRequest {
 		t.Fatalf("upstream received %d requests, want 1", len(got))
 	}
 	return got[0]
-}
-
-// lockedBuffer is an io.Writer safe for concurrent log writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,10 +1,10 @@
 package audit_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/testkit"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -38,28 +38,10 @@ func (c *clock) Now() time.Time {
 	return c.now
 }
 
-// lockedBuffer is an io.Writer safe for concurrent log writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type fixture struct {
 	store store.Store
 	log   *audit.Log
-	logs  *lockedBuffer
+	logs  *testkit.LockedBuffer
 	// admin, dev and viewer are members of org "one"; other is the admin
 	// of org "two".
 	admin, dev, viewer, other connections.Actor
@@ -72,7 +54,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	logs := &lockedBuffer{}
+	logs := &testkit.LockedBuffer{}
 	f := &fixture{
 		store: st,
 		log:   audit.New(st, slog.New(slog.NewTextHandler(logs, nil)), (&clock{now: testStart}).Now),

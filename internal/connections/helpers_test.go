@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/testkit"
 	"io"
 	"log/slog"
 	"net/http"
@@ -39,42 +40,6 @@ const (
 
 // testStart is the fixture clock's first reading.
 var testStart = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// clock is a settable time source for Options.Now.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// lockedBuffer is an io.Writer safe for the concurrent log writes of a test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // providerRequest is one request that the test provider received, with the
 // client credentials it carried.
@@ -245,10 +210,10 @@ func (p *provider) issuedTokens() []string {
 type fixture struct {
 	ctx      context.Context
 	store    *sqlite.Store
-	clock    *clock
+	clock    *testkit.Clock
 	manager  *connections.Manager
 	provider *provider
-	logs     *lockedBuffer
+	logs     *testkit.LockedBuffer
 	events   *eventLog
 	audit    *auditLog
 
@@ -265,7 +230,7 @@ type fixture struct {
 func newFixture(t *testing.T, changes ...func(*catalog.Service)) *fixture {
 	t.Helper()
 	ctx := t.Context()
-	logs := &lockedBuffer{}
+	logs := &testkit.LockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	dir := t.TempDir()
@@ -286,7 +251,7 @@ func newFixture(t *testing.T, changes ...func(*catalog.Service)) *fixture {
 	f := &fixture{
 		ctx:      ctx,
 		store:    db,
-		clock:    &clock{now: testStart},
+		clock:    testkit.NewClock(testStart),
 		provider: newProvider(t),
 		logs:     logs,
 		events:   &eventLog{},

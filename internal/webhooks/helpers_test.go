@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/plugboard/plugboard/internal/testkit"
 	"io"
 	"log/slog"
 	"net/http"
@@ -35,42 +36,6 @@ const (
 	testPoll        = 5 * time.Millisecond
 )
 
-// clock is a settable time source.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// lockedBuffer is an io.Writer safe for concurrent log writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // fixture is a webhooks Service on a fresh SQLite database with one org and
 // three members, a connections Manager on the same store, and a sender
 // that may reach 127.0.0.1.
@@ -78,9 +43,9 @@ type fixture struct {
 	ctx      context.Context
 	store    *sqlite.Store
 	keyring  *secrets.Keyring
-	clock    *clock
+	clock    *testkit.Clock
 	logger   *slog.Logger
-	logs     *lockedBuffer
+	logs     *testkit.LockedBuffer
 	manager  *connections.Manager
 	service  *webhooks.Service
 	sender   *egress.Sender
@@ -94,7 +59,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := t.Context()
-	logs := &lockedBuffer{}
+	logs := &testkit.LockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"), logger)
@@ -113,7 +78,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(sender.Client.CloseIdleConnections)
 
 	f := &fixture{
-		ctx: ctx, store: db, keyring: keyring, clock: &clock{now: testStart}, logger: logger, logs: logs,
+		ctx: ctx, store: db, keyring: keyring, clock: testkit.NewClock(testStart), logger: logger, logs: logs,
 		sender: sender, recorder: &auditRecorder{},
 	}
 	f.manager = connections.New(connections.Options{
