@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -52,8 +54,9 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if len(args) != 3 {
 			return fmt.Errorf("usage: plugboard connection get LINK")
 		}
-		conn, err := c.Connection(ctx, args[2])
-		if err != nil {
+		// The whole API document, so fields the client type lacks show too.
+		var conn map[string]any
+		if err := c.Do(ctx, http.MethodGet, "/v1/connections/"+url.PathEscape(args[2]), nil, &conn); err != nil {
 			return err
 		}
 		return printJSON(stdout, conn)

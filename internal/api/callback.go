@@ -2,9 +2,11 @@ package api
 
 import (
 	"html/template"
+	"net"
 	"net/http"
 	"net/url"
 
+	"github.com/plugboard/plugboard/internal/audit"
 	"github.com/plugboard/plugboard/internal/problem"
 )
 
@@ -18,6 +20,9 @@ var callbackPage = template.Must(template.New("callback").Parse(`<!doctype html>
 // otherwise a short page says how it went.
 func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		r = r.WithContext(audit.WithRemoteAddr(r.Context(), host))
+	}
 	res, err := s.conns.CompleteAuthorization(r.Context(), q.Get("state"), q.Get("code"), q.Get("error"), q.Get("error_description"))
 	if res.ReturnTo != "" {
 		target, parseErr := url.Parse(res.ReturnTo)

@@ -319,8 +319,8 @@ func (m *Manager) DeleteConnection(ctx context.Context, actor Actor, link string
 	}
 	if len(hooks) > 0 {
 		return problem.Conflict("connection_in_use",
-			"connection %q is used by webhooks %s; delete them or bind them to another connection first",
-			link, quoteNames(hooks)).With("webhooks", webhookRefs(hooks))
+			"connection %q is used by %s %s; delete them or bind them to another connection first",
+			link, plural(len(hooks), "webhook", "webhooks"), quoteNames(hooks)).With("webhooks", webhookRefs(hooks))
 	}
 	creds, err := m.store.ListCredentials(ctx, actor.OrgID, conn.ID)
 	if err != nil {

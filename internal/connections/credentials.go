@@ -159,7 +159,11 @@ func (m *Manager) Token(ctx context.Context, actor Actor, link string) (AccessTo
 	if err != nil {
 		return AccessToken{}, err
 	}
-	m.record(ctx, actor, conn, "credential.read", map[string]any{"credential_of": cred.UserID})
+	whose := cred.UserID
+	if user, err := m.store.GetUser(ctx, conn.OrgID, cred.UserID); err == nil {
+		whose = user.Username
+	}
+	m.record(ctx, actor, conn, "credential.read", map[string]any{"credential_of": whose})
 	return token, nil
 }
 

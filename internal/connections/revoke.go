@@ -71,7 +71,11 @@ func (m *Manager) revokeCredential(ctx context.Context, actor Actor, conn store.
 	}
 	m.logger.Info("connection revoked", "org_id", conn.OrgID, "connection", conn.LinkName, "user_id", userID,
 		"provider_revoked", revoked)
-	m.record(ctx, actor, conn, "connection.revoked", map[string]any{"provider_revoked": revoked, "credential_of": userID})
+	detail := map[string]any{"provider_revoked": revoked, "credential_of": userID}
+	if user, err := m.store.GetUser(ctx, conn.OrgID, userID); err == nil {
+		detail["credential_of"] = user.Username
+	}
+	m.record(ctx, actor, conn, "connection.revoked", detail)
 	m.raise(ctx, conn, actor.UserID, EventRevoked, userID)
 	return RevokeResult{ProviderRevoked: revoked}, nil
 }

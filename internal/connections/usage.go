@@ -43,6 +43,9 @@ func (m *Manager) webhooksClause(ctx context.Context, conn store.Connection) str
 	if err != nil || len(hooks) == 0 {
 		return ""
 	}
+	if len(hooks) == 1 {
+		return "; webhook " + quoteNames(hooks) + " uses it"
+	}
 	return "; webhooks " + quoteNames(hooks) + " use it"
 }
 
@@ -67,4 +70,12 @@ func webhookRefs(hooks []store.Webhook) []map[string]string {
 		refs = append(refs, map[string]string{"id": h.ID, "name": h.Name})
 	}
 	return refs
+}
+
+// plural returns one when n is 1 and many otherwise.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -471,6 +471,13 @@ func (s *Service) record(ctx context.Context, actor connections.Actor, hook stor
 	if s.audit == nil {
 		return
 	}
+	// Every entry names the webhook, which may be renamed or deleted later.
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	if _, ok := detail["name"]; !ok {
+		detail["name"] = hook.Name
+	}
 	if link == "" && hook.ConnectionID != "" {
 		if conn, err := s.store.GetConnectionByID(ctx, hook.OrgID, hook.ConnectionID); err == nil {
 			link = conn.LinkName
