@@ -16,6 +16,7 @@ type connectionJSON struct {
 	Name                    string      `json:"name"`
 	Description             string      `json:"description"`
 	Service                 string      `json:"service"`
+	Region                  string      `json:"region,omitempty"`
 	Application             string      `json:"application,omitempty"`
 	Scopes                  []string    `json:"scopes"`
 	GrantedScopes           []string    `json:"granted_scopes"`
@@ -36,6 +37,7 @@ type connectionInput struct {
 	LinkName                string    `json:"link_name"`
 	Description             *string   `json:"description"`
 	Service                 string    `json:"service"`
+	Region                  string    `json:"region"`
 	Application             *string   `json:"application"`
 	Scopes                  *[]string `json:"scopes"`
 	UseLoginUserCredentials *bool     `json:"use_login_user_credentials"`
@@ -43,7 +45,7 @@ type connectionInput struct {
 
 func (in connectionInput) domain() connections.ConnectionInput {
 	return connections.ConnectionInput{
-		Name: in.Name, LinkName: in.LinkName, Description: in.Description, Service: in.Service,
+		Name: in.Name, LinkName: in.LinkName, Description: in.Description, Service: in.Service, Region: in.Region,
 		Application: in.Application, Scopes: in.Scopes, UseLoginUserCredentials: in.UseLoginUserCredentials,
 	}
 }
@@ -55,6 +57,7 @@ func (s *Server) describe(r *http.Request, c *Caller, conn store.Connection) (co
 	}
 	out := connectionJSON{
 		LinkName: conn.LinkName, Name: conn.Name, Description: conn.Description, Service: conn.ServiceKey,
+		Region:      conn.Region,
 		Application: conn.ApplicationID, Scopes: conn.Scopes, GrantedScopes: sum.GrantedScopes,
 		MissingScopes: sum.MissingScopes, UseLoginUserCredentials: conn.UseLoginUserCredentials,
 		Owner: sum.OwnerUsername, Status: sum.Status, MyStatus: sum.MyStatus, LastError: sum.LastError,

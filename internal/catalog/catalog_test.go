@@ -101,7 +101,13 @@ func TestDefaultKeys(t *testing.T) {
 	for _, s := range Default() {
 		got = append(got, s.Key)
 	}
-	want := []string{"dropbox", "github", "google", "microsoft", "salesforce", "slack", "zoho_crm"}
+	want := []string{
+		"dropbox", "github", "google", "microsoft", "salesforce", "slack",
+		"zoho_analytics", "zoho_bigin", "zoho_books", "zoho_campaigns", "zoho_cliq",
+		"zoho_contacts", "zoho_creator", "zoho_crm", "zoho_desk", "zoho_expense",
+		"zoho_inventory", "zoho_invoice", "zoho_iot", "zoho_mail", "zoho_people",
+		"zoho_projects", "zoho_salesiq", "zoho_sign", "zoho_workdrive",
+	}
 	if !slices.Equal(got, want) {
 		t.Errorf("Default() keys = %v, want %v (sorted)", got, want)
 	}

@@ -25,5 +25,16 @@ func (s *Service) Clone() Service {
 	}
 	c.Scopes = slices.Clone(s.Scopes)
 	c.AllowedHosts = slices.Clone(s.AllowedHosts)
+	if s.Regions != nil {
+		c.Regions = make([]Region, len(s.Regions))
+		for i, r := range s.Regions {
+			r.Vars = maps.Clone(r.Vars)
+			c.Regions[i] = r
+		}
+	}
+	if s.CredentialPlacement != nil {
+		p := *s.CredentialPlacement
+		c.CredentialPlacement = &p
+	}
 	return c
 }

@@ -18,6 +18,12 @@ const (
 const (
 	ClientSecretBasic = "client_secret_basic"
 	ClientSecretPost  = "client_secret_post"
+
+	// ClientSecretBasicUnencoded sends the client ID and secret in a Basic
+	// Authorization header without the form-encoding of RFC 6749 section
+	// 2.3.1, for providers that do not decode it. The client ID must not
+	// contain ':'.
+	ClientSecretBasicUnencoded = "client_secret_basic_unencoded"
 )
 
 // Kinds of service.
@@ -42,6 +48,23 @@ type Service struct {
 	APIBaseURL   string          `json:"api_base_url"`
 	AllowedHosts []string        `json:"allowed_hosts,omitempty"`
 	DocsURL      string          `json:"docs_url,omitempty"`
+
+	// Regions are the service's data centres. Their vars fill the {name}
+	// placeholders of the OAuth 2.0 endpoints, api_base_url and
+	// allowed_hosts; see ForRegion.
+	Regions []Region `json:"regions,omitempty"`
+	// DefaultRegion is the ID of the region used when a connection names none.
+	DefaultRegion string `json:"default_region,omitempty"`
+	// APIBaseURLExtra names a provider extra of the credential, such as
+	// api_domain or instance_url, whose URL replaces the scheme and host of
+	// api_base_url when the credential has it.
+	APIBaseURLExtra string `json:"api_base_url_extra,omitempty"`
+	// CredentialPlacement is how API requests carry the access token; nil
+	// means "Authorization: Bearer {access_token}".
+	CredentialPlacement *Placement `json:"credential_placement,omitempty"`
+	// DefaultTokenLifetime is the lifetime of an access token whose token
+	// response has no expires_in; zero means unknown.
+	DefaultTokenLifetime Duration `json:"default_token_lifetime,omitempty"`
 }
 
 // OAuth2Settings are the endpoints and client behaviour of an OAuth 2.0
@@ -54,6 +77,11 @@ type OAuth2Settings struct {
 	PKCE                *bool             `json:"pkce,omitempty"`
 	ScopeSeparator      string            `json:"scope_separator,omitempty"`
 	AuthorizationParams map[string]string `json:"authorization_params,omitempty"`
+
+	// TokenPath is the dotted path of the object in the token response that
+	// contains access_token, refresh_token, expires_in, scope and token_type,
+	// such as "authed_user" for a Slack user token. Empty means the top level.
+	TokenPath string `json:"token_path,omitempty"`
 }
 
 // PKCEEnabled reports whether the authorization code flow uses PKCE S256,

@@ -16,6 +16,10 @@ const maxNameLength = 100
 
 var keyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{1,49}$`)
 
+// tokenPathPattern matches a token path: member names of lower-case letters,
+// digits and underscores, joined by dots.
+var tokenPathPattern = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)*$`)
+
 // reservedAuthorizationParams are the authorization request parameters that
 // plugboard sets itself, so a service may not override them.
 var reservedAuthorizationParams = []string{
@@ -66,14 +70,23 @@ func FieldErrors(err error) []*FieldError {
 func (s *Service) Validate() error {
 	var v validator
 	v.checkIdentity(s)
-	v.checkAuth(s)
-	v.checkURL("api_base_url", s.APIBaseURL, true)
-	if strings.Contains(s.APIBaseURL, "?") {
-		v.add("api_base_url", "%s contains a query: remove it, because the proxy appends the caller's path and query", quoteShort(s.APIBaseURL))
+
+	// A service with regions is checked as resolved for its default region,
+	// and then the URLs and hosts of every other region are checked.
+	region := v.checkRegions(s)
+	resolved, _ := expand(s, region.Vars)
+	r := &resolved
+
+	v.checkAuth(r)
+	v.checkURL("api_base_url", r.APIBaseURL, true)
+	if strings.Contains(r.APIBaseURL, "?") {
+		v.add("api_base_url", "%s contains a query: remove it, because the proxy appends the caller's path and query", quoteShort(r.APIBaseURL))
 	}
 	v.checkURL("docs_url", s.DocsURL, false)
-	v.checkAllowedHosts(s.AllowedHosts)
+	v.checkAllowedHosts(r.AllowedHosts)
 	v.checkScopes(s)
+	v.checkRegionURLs(s, region.ID)
+	v.checkCredentialSettings(s)
 	return errors.Join(v.errs...)
 }
 
@@ -157,11 +170,16 @@ func (v *validator) checkOAuth2(authType AuthType, o *OAuth2Settings) {
 	v.checkURL("oauth2.revocation_url", o.RevocationURL, false)
 
 	switch o.TokenAuthMethod {
-	case ClientSecretBasic, ClientSecretPost:
+	case ClientSecretBasic, ClientSecretPost, ClientSecretBasicUnencoded:
 	case "":
-		v.add("oauth2.token_auth_method", "is missing: set %s or %s, whichever the provider's documentation names, because plugboard does not guess", ClientSecretBasic, ClientSecretPost)
+		v.add("oauth2.token_auth_method", "is missing: set %s or %s, whichever the provider's documentation names, or %s for a provider that does not form-decode Basic credentials, because plugboard does not guess",
+			ClientSecretBasic, ClientSecretPost, ClientSecretBasicUnencoded)
 	default:
-		v.add("oauth2.token_auth_method", "%s is not supported: use %s or %s", quoteShort(o.TokenAuthMethod), ClientSecretBasic, ClientSecretPost)
+		v.add("oauth2.token_auth_method", "%s is not supported: use %s, %s or %s", quoteShort(o.TokenAuthMethod), ClientSecretBasic, ClientSecretPost, ClientSecretBasicUnencoded)
+	}
+
+	if o.TokenPath != "" && !tokenPathPattern.MatchString(o.TokenPath) {
+		v.add("oauth2.token_path", "%s is invalid: use member names of lower-case letters, digits and underscores joined by dots, such as authed_user, or leave it empty for the top level", quoteShort(o.TokenPath))
 	}
 
 	if o.ScopeSeparator != "" && utf8.RuneCountInString(o.ScopeSeparator) != 1 {

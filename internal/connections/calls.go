@@ -3,6 +3,7 @@ package connections
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -31,7 +32,7 @@ func (m *Manager) PrepareCall(ctx context.Context, actor Actor, link string) (*C
 	if err != nil {
 		return nil, err
 	}
-	svc, err := m.Service(ctx, actor.OrgID, conn.ServiceKey)
+	svc, err := m.connectionService(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +50,44 @@ func (m *Manager) PrepareCall(ctx context.Context, actor Actor, link string) (*C
 			return nil, err
 		}
 	}
+	if extraBase, ok := extraBaseURL(svc, auth.cred); ok {
+		// The provider named the API host of this credential, such as
+		// Zoho's api_domain for the account's data centre: calls go there,
+		// keeping the path of api_base_url.
+		base.Scheme, base.Host = extraBase.Scheme, extraBase.Host
+		if allow, err = egress.NewAllowlist(base.String(), append([]string{hostPort(extraBase)}, svc.AllowedHosts...)); err != nil {
+			return nil, fmt.Errorf("building host allow-list of service %q: %w", svc.Key, err)
+		}
+	}
 	return &Call{Connection: conn, Service: svc, BaseURL: base, Allowlist: allow, Authorizer: auth}, nil
+}
+
+// extraBaseURL returns the URL in the credential's extra that the service
+// names in APIBaseURLExtra, when it is an absolute http(s) URL with a host
+// and nothing else. Whether the host may receive the credential over http is
+// the allow-list's decision.
+func extraBaseURL(svc catalog.Service, cred store.Credential) (*url.URL, bool) {
+	if svc.APIBaseURLExtra == "" {
+		return nil, false
+	}
+	raw, _ := cred.Extras[svc.APIBaseURLExtra].(string)
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, false
+	}
+	return u, true
+}
+
+// hostPort returns the host of u with its port, the scheme's default when
+// u has none.
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "http" {
+		return net.JoinHostPort(u.Hostname(), "80")
+	}
+	return net.JoinHostPort(u.Hostname(), "443")
 }
 
 // Target returns the API base URL joined with an escaped path and the raw
@@ -142,7 +180,8 @@ func (a *authorizer) authorizeOAuth(ctx context.Context, req *http.Request, retr
 		}
 		a.current = token
 	}
-	req.Header.Set("Authorization", "Bearer "+a.current.Value.Reveal())
+	name, value := a.svc.CredentialHeader(a.current.Value.Reveal())
+	req.Header.Set(name, value)
 	return nil
 }
 

@@ -42,7 +42,7 @@ func (m *Manager) Connect(ctx context.Context, actor Actor, link, returnTo strin
 	if err != nil {
 		return ConnectResult{}, err
 	}
-	svc, err := m.Service(ctx, actor.OrgID, conn.ServiceKey)
+	svc, err := m.connectionService(ctx, conn)
 	if err != nil {
 		return ConnectResult{}, err
 	}
@@ -199,7 +199,7 @@ func (m *Manager) CompleteAuthorization(ctx context.Context, state, code, errorC
 		return result, problem.BadRequest("invalid_request", "the callback has no code parameter")
 	}
 
-	svc, err := m.Service(ctx, conn.OrgID, conn.ServiceKey)
+	svc, err := m.connectionService(ctx, conn)
 	if err != nil {
 		return result, err
 	}
@@ -240,7 +240,7 @@ func (m *Manager) CompleteAuthorization(ctx context.Context, state, code, errorC
 		ConnectedAt:  m.now(),
 		UpdatedAt:    m.now(),
 	}
-	if err := m.applyToken(&cred, token, conn.Scopes); err != nil {
+	if err := m.applyToken(&cred, token, svc, conn.Scopes); err != nil {
 		return result, err
 	}
 	if err := m.store.PutCredential(ctx, cred); err != nil {

@@ -19,6 +19,7 @@ type ConnectionInput struct {
 	LinkName                string // creation only; derived from Name when empty
 	Description             *string
 	Service                 string // creation only
+	Region                  string // creation only; the service's default region when empty
 	Application             *string
 	Scopes                  *[]string
 	UseLoginUserCredentials *bool
@@ -56,6 +57,10 @@ func (m *Manager) CreateConnection(ctx context.Context, actor Actor, in Connecti
 	if err != nil {
 		return store.Connection{}, err
 	}
+	region, err := pickRegion(svc, in.Region)
+	if err != nil {
+		return store.Connection{}, err
+	}
 
 	// An empty list, not nil, so the result matches what the store returns.
 	scopes := []string{}
@@ -70,6 +75,7 @@ func (m *Manager) CreateConnection(ctx context.Context, actor Actor, in Connecti
 		ID:          newID(),
 		Name:        name,
 		ServiceKey:  svc.Key,
+		Region:      region,
 		Scopes:      scopes,
 		OwnerID:     actor.UserID,
 		CreatedAt:   m.now(),
@@ -131,6 +137,26 @@ func (m *Manager) recordCreated(ctx context.Context, actor Actor, conn store.Con
 		"service": conn.ServiceKey, "scopes": conn.Scopes,
 		"use_login_user_credentials": conn.UseLoginUserCredentials,
 	})
+}
+
+// pickRegion returns the region a new connection uses: the requested one,
+// or the service's default; a service without regions takes none.
+func pickRegion(svc catalog.Service, requested string) (string, error) {
+	if len(svc.Regions) == 0 {
+		if requested != "" {
+			return "", problem.Invalid("invalid_region",
+				"service %q has no regions; leave region empty", svc.Key)
+		}
+		return "", nil
+	}
+	if requested == "" {
+		return svc.DefaultRegion, nil
+	}
+	if _, err := svc.ForRegion(requested); err != nil {
+		return "", problem.Invalid("invalid_region", "region %q is not a region of service %q; use one of %s",
+			requested, svc.Key, strings.Join(svc.RegionIDs(), ", "))
+	}
+	return requested, nil
 }
 
 func usesApplication(svc catalog.Service) bool {
@@ -199,9 +225,9 @@ func (m *Manager) UpdateConnection(ctx context.Context, actor Actor, link string
 	if err := requireManage(actor); err != nil {
 		return store.Connection{}, err
 	}
-	if in.LinkName != "" || in.Service != "" {
+	if in.LinkName != "" || in.Service != "" || in.Region != "" {
 		return store.Connection{}, problem.Invalid("immutable_field",
-			"link_name and service cannot change after creation; create a new connection instead")
+			"link_name, service and region cannot change after creation; create a new connection instead")
 	}
 	if in.Name != nil {
 		if err := checkConnectionText("name", strings.TrimSpace(*in.Name), maxNameLength); err != nil {

@@ -29,7 +29,7 @@ func credentialAD(orgID, connectionID, userID, column string) secrets.AD {
 // applyToken seals a token response into cred. A response without a
 // refresh token keeps the credential's old one. When the response has no
 // scope, the granted scopes are the requested ones (RFC 6749 section 5.1).
-func (m *Manager) applyToken(cred *store.Credential, token *oauth.Token, requested []string) error {
+func (m *Manager) applyToken(cred *store.Credential, token *oauth.Token, svc catalog.Service, requested []string) error {
 	access, err := m.keyring.Seal([]byte(token.AccessToken), credentialAD(cred.OrgID, cred.ConnectionID, cred.UserID, "access_token"))
 	if err != nil {
 		return fmt.Errorf("sealing access token: %w", err)
@@ -47,6 +47,11 @@ func (m *Manager) applyToken(cred *store.Credential, token *oauth.Token, request
 		cred.TokenType = "Bearer"
 	}
 	cred.Expiry = token.Expiry
+	if cred.Expiry.IsZero() && svc.DefaultTokenLifetime > 0 {
+		// A response without expires_in gets the service's documented
+		// lifetime, so the token is refreshed before the provider ends it.
+		cred.Expiry = m.now().Add(time.Duration(svc.DefaultTokenLifetime))
+	}
 	if token.ScopeReturned {
 		cred.GrantedScopes = token.Scopes
 	} else if len(cred.GrantedScopes) == 0 {
@@ -143,7 +148,7 @@ func (m *Manager) Token(ctx context.Context, actor Actor, link string) (AccessTo
 	if err != nil {
 		return AccessToken{}, err
 	}
-	svc, err := m.Service(ctx, actor.OrgID, conn.ServiceKey)
+	svc, err := m.connectionService(ctx, conn)
 	if err != nil {
 		return AccessToken{}, err
 	}

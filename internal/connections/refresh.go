@@ -84,7 +84,7 @@ func (m *Manager) refreshWithLease(ctx context.Context, conn store.Connection, s
 	}
 
 	token, requestErr := m.requestRefresh(ctx, conn, svc, lease)
-	return m.storeRefresh(ctx, conn, userID, leaseID, token, requestErr)
+	return m.storeRefresh(ctx, conn, svc, userID, leaseID, token, requestErr)
 }
 
 // claimRefresh re-reads the credential under its row lock and, unless it is
@@ -160,7 +160,7 @@ func (m *Manager) requestRefresh(ctx context.Context, conn store.Connection, svc
 // storeRefresh writes the refresh result and releases the lease, unless
 // the lease lapsed and another caller took it over, in which case that
 // caller's result counts.
-func (m *Manager) storeRefresh(ctx context.Context, conn store.Connection, userID, leaseID string, token *oauth.Token, requestErr error) (AccessToken, error) {
+func (m *Manager) storeRefresh(ctx context.Context, conn store.Connection, svc catalog.Service, userID, leaseID string, token *oauth.Token, requestErr error) (AccessToken, error) {
 	var failure error
 	lost := false
 	updated, err := m.store.UpdateCredential(ctx, conn.OrgID, conn.ID, userID, func(cred *store.Credential) error {
@@ -173,7 +173,7 @@ func (m *Manager) storeRefresh(ctx context.Context, conn store.Connection, userI
 			failure = m.refreshFailed(conn, cred, requestErr)
 			return nil
 		}
-		if err := m.applyToken(cred, token, conn.Scopes); err != nil {
+		if err := m.applyToken(cred, token, svc, conn.Scopes); err != nil {
 			return err
 		}
 		cred.RefreshedAt = m.now()

@@ -85,7 +85,7 @@ func (m *Manager) revokeCredential(ctx context.Context, actor Actor, conn store.
 // result, never returned: local deletion goes ahead regardless.
 func (m *Manager) revokeAtProvider(ctx context.Context, conn store.Connection, cred store.Credential) bool {
 	log := m.logger.With("org_id", conn.OrgID, "connection", conn.LinkName, "user_id", cred.UserID)
-	svc, err := m.Service(ctx, conn.OrgID, conn.ServiceKey)
+	svc, err := m.connectionService(ctx, conn)
 	if err != nil {
 		log.Warn("revocation skipped: service unavailable", "err", err)
 		return false

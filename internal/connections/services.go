@@ -32,6 +32,20 @@ func (m *Manager) Service(ctx context.Context, orgID, key string) (catalog.Servi
 	return custom.Service, nil
 }
 
+// connectionService returns the service of a connection, its URLs resolved
+// for the connection's region.
+func (m *Manager) connectionService(ctx context.Context, conn store.Connection) (catalog.Service, error) {
+	svc, err := m.Service(ctx, conn.OrgID, conn.ServiceKey)
+	if err != nil {
+		return catalog.Service{}, err
+	}
+	resolved, err := svc.ForRegion(conn.Region)
+	if err != nil {
+		return catalog.Service{}, fmt.Errorf("resolving service %q for connection %q: %w", conn.ServiceKey, conn.LinkName, err)
+	}
+	return resolved, nil
+}
+
 // ListServices returns the org's services of the given kind ("default",
 // "custom" or "" for both) that match q, in key order.
 func (m *Manager) ListServices(ctx context.Context, orgID, kind, q string) ([]catalog.Service, error) {

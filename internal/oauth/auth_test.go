@@ -113,7 +113,7 @@ func TestClientSecretPost(t *testing.T) {
 }
 
 func TestPublicClientSendsIDInBody(t *testing.T) {
-	for _, method := range []string{"client_secret_basic", "client_secret_post"} {
+	for _, method := range []string{"client_secret_basic", "client_secret_post", "client_secret_basic_unencoded"} {
 		for _, op := range operations {
 			t.Run(method+"/"+op.name, func(t *testing.T) {
 				e := newEndpoint(t, respondWith(http.StatusOK, "application/json", `{"access_token":"at-1"}`))
@@ -139,7 +139,7 @@ func TestPublicClientSendsIDInBody(t *testing.T) {
 }
 
 func TestNoFallbackToOtherAuthMethod(t *testing.T) {
-	for _, method := range []string{"client_secret_basic", "client_secret_post"} {
+	for _, method := range []string{"client_secret_basic", "client_secret_post", "client_secret_basic_unencoded"} {
 		for _, op := range operations {
 			t.Run(method+"/"+op.name, func(t *testing.T) {
 				e := newEndpoint(t, respondWith(http.StatusUnauthorized, "application/json", `{"error":"invalid_client"}`))

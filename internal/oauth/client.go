@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/plugboard/plugboard/internal/catalog"
 )
@@ -61,23 +62,36 @@ func (c Client) redactedSecret() string {
 // with the service's method, and never with the other one. A public client
 // sends only client_id in the body, whatever the method.
 func (c Client) authenticate(header http.Header, form url.Values, method string) error {
-	if method != catalog.ClientSecretBasic && method != catalog.ClientSecretPost {
-		return fmt.Errorf("invalid token auth method %q: set %q or %q in the service",
-			method, catalog.ClientSecretBasic, catalog.ClientSecretPost)
+	switch method {
+	case catalog.ClientSecretBasic, catalog.ClientSecretPost, catalog.ClientSecretBasicUnencoded:
+	default:
+		return fmt.Errorf("invalid token auth method %q: set %q, %q or %q in the service",
+			method, catalog.ClientSecretBasic, catalog.ClientSecretPost, catalog.ClientSecretBasicUnencoded)
 	}
 	if c.Secret == "" {
 		form.Set("client_id", c.ID)
 		return nil
 	}
-	if method == catalog.ClientSecretPost {
+
+	var pair string
+	switch method {
+	case catalog.ClientSecretPost:
 		form.Set("client_id", c.ID)
 		form.Set("client_secret", c.Secret)
 		return nil
+	case catalog.ClientSecretBasicUnencoded:
+		// The provider splits the credentials at the first ':', so a ':' in
+		// the ID would move part of it into the secret.
+		if strings.Contains(c.ID, ":") {
+			return fmt.Errorf("invalid client ID for %s: it contains ':', so set %s, which form-encodes it",
+				method, catalog.ClientSecretBasic)
+		}
+		pair = c.ID + ":" + c.Secret
+	default:
+		// RFC 6749 section 2.3.1: the ID and the secret are form-encoded
+		// before Base64, so a ':' in the ID cannot split the pair.
+		pair = url.QueryEscape(c.ID) + ":" + url.QueryEscape(c.Secret)
 	}
-
-	// RFC 6749 section 2.3.1: the ID and the secret are form-encoded before
-	// Base64, so a ':' in the ID cannot split the pair.
-	pair := url.QueryEscape(c.ID) + ":" + url.QueryEscape(c.Secret)
 	header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(pair)))
 	return nil
 }

@@ -100,7 +100,7 @@ func (c *Config) requestToken(ctx context.Context, form url.Values) (*Token, err
 	if oauthErr := errorFromMembers(members, resp.status, secrets); oauthErr != nil {
 		return nil, oauthErr
 	}
-	return tokenFromMembers(members, c.Settings.Separator(), c.now())
+	return tokenFromMembers(members, c.Settings, c.now())
 }
 
 // response is an endpoint response with its body read.

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/plugboard/plugboard/internal/catalog"
 )
 
 // maxExpiresIn caps expires_in at 2^31-1 seconds, about 68 years, as
@@ -23,7 +25,7 @@ const maxExpiresIn = math.MaxInt32
 // rather than kept in Token.Extra.
 func isKnownMember(name string) bool {
 	switch name {
-	case "access_token", "token_type", "refresh_token", "expires_in", "scope",
+	case "access_token", "token_type", "refresh_token", "expires_in", "expires_in_sec", "scope",
 		"error", "error_description", "error_uri", "ok":
 		return true
 	}
@@ -123,9 +125,76 @@ func okFalseError(members map[string]any, status int) *Error {
 	return nil
 }
 
-// tokenFromMembers normalizes a successful token response. expires_in is
-// counted from now.
-func tokenFromMembers(members map[string]any, separator string, now time.Time) (*Token, error) {
+// tokenFromMembers normalizes a successful token response. The token
+// members come from the object at settings.TokenPath, or from the top level
+// when it is empty. expires_in is counted from now.
+func tokenFromMembers(members map[string]any, settings *catalog.OAuth2Settings, now time.Time) (*Token, error) {
+	tokenMembers := members
+	var path []string
+	if settings.TokenPath != "" {
+		path = strings.Split(settings.TokenPath, ".")
+		var err error
+		if tokenMembers, err = objectAtPath(members, path); err != nil {
+			return nil, err
+		}
+	}
+
+	token, err := tokenFromObject(tokenMembers, settings.Separator(), now)
+	if err != nil {
+		return nil, err
+	}
+	token.Extra = extraMembers(members, path)
+	return token, nil
+}
+
+// objectAtPath returns the nested object that path names, one member name
+// per element. The error names the path but never contains a value.
+func objectAtPath(members map[string]any, path []string) (map[string]any, error) {
+	current := members
+	for i, name := range path {
+		prefix := strings.Join(path[:i+1], ".")
+		switch value := current[name].(type) {
+		case map[string]any:
+			current = value
+		case nil:
+			return nil, fmt.Errorf("token response has no %s object: check oauth2.token_path of the service", prefix)
+		default:
+			return nil, fmt.Errorf("invalid %s in token response: expected an object for oauth2.token_path, got %s",
+				prefix, jsonKind(value))
+		}
+	}
+	return current, nil
+}
+
+// extraMembers returns the members that are not interpreted here, or nil when
+// there are none. path is the token path, and the object on it is kept without
+// its interpreted members, so Extra never contains the nested tokens. An
+// object left empty is dropped.
+func extraMembers(members map[string]any, path []string) map[string]any {
+	var extra map[string]any
+	for name, value := range members {
+		if isKnownMember(name) {
+			continue
+		}
+		if len(path) > 0 && name == path[0] {
+			// objectAtPath has checked that every object on the path exists.
+			rest := extraMembers(value.(map[string]any), path[1:])
+			if rest == nil {
+				continue
+			}
+			value = rest
+		}
+		if extra == nil {
+			extra = make(map[string]any)
+		}
+		extra[name] = value
+	}
+	return extra
+}
+
+// tokenFromObject reads the token members of one JSON object or form body,
+// without Extra.
+func tokenFromObject(members map[string]any, separator string, now time.Time) (*Token, error) {
 	token := &Token{}
 	var err error
 
@@ -153,7 +222,7 @@ func tokenFromMembers(members map[string]any, separator string, now time.Time) (
 		return nil, err
 	}
 
-	lifetime, err := parseExpiresIn(members["expires_in"])
+	lifetime, err := lifetimeFromMembers(members)
 	if err != nil {
 		return nil, err
 	}
@@ -164,17 +233,30 @@ func tokenFromMembers(members map[string]any, separator string, now time.Time) (
 	if token.Scopes, token.ScopeReturned, err = parseScope(members["scope"], separator); err != nil {
 		return nil, err
 	}
-
-	for name, value := range members {
-		if isKnownMember(name) {
-			continue
-		}
-		if token.Extra == nil {
-			token.Extra = make(map[string]any)
-		}
-		token.Extra[name] = value
-	}
 	return token, nil
+}
+
+// lifetimeFromMembers returns the access token's lifetime, or zero when none
+// is known. Zoho sends expires_in_sec in seconds, and its older responses
+// also send expires_in in milliseconds, so a present and valid expires_in_sec
+// wins over expires_in. An invalid expires_in_sec is ignored when expires_in
+// is present.
+func lifetimeFromMembers(members map[string]any) (time.Duration, error) {
+	seconds, secondsErr := parseLifetime("expires_in_sec", members["expires_in_sec"])
+	switch {
+	case secondsErr == nil && !isAbsent(members["expires_in_sec"]):
+		return seconds, nil
+	case secondsErr != nil && isAbsent(members["expires_in"]):
+		return 0, secondsErr
+	}
+	return parseLifetime("expires_in", members["expires_in"])
+}
+
+// isAbsent reports whether a lifetime member is missing, null or a string of
+// only whitespace, which parseLifetime reads as no lifetime.
+func isAbsent(value any) bool {
+	text, isString := value.(string)
+	return value == nil || isString && strings.TrimSpace(text) == ""
 }
 
 // stringMember returns the string member name, or "" when it is absent or
@@ -225,8 +307,9 @@ func canonicalTokenType(tokenType string) string {
 	return tokenType
 }
 
-// parseExpiresIn returns the lifetime from an expires_in member: a JSON
-// number, a numeric string (PayPal, form-encoded bodies) or absent. Zero means
+// parseLifetime returns the lifetime from the member name, expires_in or
+// expires_in_sec: a JSON number, a numeric string (PayPal, form-encoded
+// bodies) or absent. Zero means
 // no expiry is known. Fractions of a second are kept. A string may have
 // surrounding whitespace.
 //
@@ -234,7 +317,7 @@ func canonicalTokenType(tokenType string) string {
 // of one or more digits. A sign, an exponent, underscores, hexadecimal, Inf
 // and NaN are rejected, although strconv.ParseFloat accepts all of them: it
 // reads "1_000" as 1000 and "+Inf" as infinity.
-func parseExpiresIn(value any) (time.Duration, error) {
+func parseLifetime(name string, value any) (time.Duration, error) {
 	var text string
 	switch value := value.(type) {
 	case nil:
@@ -244,24 +327,24 @@ func parseExpiresIn(value any) (time.Duration, error) {
 	case string:
 		text = strings.TrimSpace(value)
 	default:
-		return 0, fmt.Errorf("invalid expires_in in token response: expected a number, got %s", jsonKind(value))
+		return 0, fmt.Errorf("invalid %s in token response: expected a number, got %s", name, jsonKind(value))
 	}
 	if text == "" {
 		return 0, nil
 	}
 
 	if digits, negative := strings.CutPrefix(text, "-"); negative && isDecimal(digits) {
-		return 0, fmt.Errorf("invalid expires_in %q in token response: negative", truncateDescription(text))
+		return 0, fmt.Errorf("invalid %s %q in token response: negative", name, truncateDescription(text))
 	}
 	if !isDecimal(text) {
-		return 0, fmt.Errorf("invalid expires_in %q in token response: expected a non-negative decimal number of seconds",
-			truncateDescription(text))
+		return 0, fmt.Errorf("invalid %s %q in token response: expected a non-negative decimal number of seconds",
+			name, truncateDescription(text))
 	}
 	// A decimal beyond float64's range parses as +Inf with ErrRange and is
 	// capped below like any other long lifetime.
 	seconds, err := strconv.ParseFloat(text, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return 0, fmt.Errorf("parsing expires_in %q in token response: %w", truncateDescription(text), err)
+		return 0, fmt.Errorf("parsing %s %q in token response: %w", name, truncateDescription(text), err)
 	}
 	seconds = min(seconds, maxExpiresIn)
 	return time.Duration(seconds * float64(time.Second)), nil

@@ -158,24 +158,24 @@ func TestParseExpiresIn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseExpiresIn(tt.value)
+			got, err := parseLifetime("expires_in", tt.value)
 			if tt.wantErr == "" {
 				if err != nil {
-					t.Fatalf("parseExpiresIn(%q) error = %v, want nil", tt.value, err)
+					t.Fatalf("parseLifetime(%q) error = %v, want nil", tt.value, err)
 				}
 				if got != tt.want {
-					t.Errorf("parseExpiresIn(%q) = %v, want %v", tt.value, got, tt.want)
+					t.Errorf("parseLifetime(%q) = %v, want %v", tt.value, got, tt.want)
 				}
 				return
 			}
 			if err == nil {
-				t.Fatalf("parseExpiresIn(%q) = %v, want an error", tt.value, got)
+				t.Fatalf("parseLifetime(%q) = %v, want an error", tt.value, got)
 			}
 			if !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("parseExpiresIn(%q) error = %q, want one containing %q", tt.value, err, tt.wantErr)
+				t.Errorf("parseLifetime(%q) error = %q, want one containing %q", tt.value, err, tt.wantErr)
 			}
 			if !strings.Contains(err.Error(), "expires_in") {
-				t.Errorf("parseExpiresIn(%q) error = %q, want one naming expires_in", tt.value, err)
+				t.Errorf("parseLifetime(%q) error = %q, want one naming expires_in", tt.value, err)
 			}
 		})
 	}

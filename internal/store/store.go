@@ -231,12 +231,15 @@ type Application struct {
 
 // Connection is a named use of a service.
 type Connection struct {
-	OrgID                   string
-	ID                      string
-	LinkName                string
-	Name                    string
-	Description             string
-	ServiceKey              string
+	OrgID       string
+	ID          string
+	LinkName    string
+	Name        string
+	Description string
+	ServiceKey  string
+	// Region is the service's data centre, or empty for a service without
+	// regions. It is fixed at creation.
+	Region                  string
 	ApplicationID           string
 	Scopes                  []string
 	UseLoginUserCredentials bool

@@ -9,14 +9,14 @@ import (
 )
 
 const connectionColumns = `org_id, id, link_name, name, description, service_key, application_id, scopes,
-	use_login_user_credentials, owner_id, created_at, updated_at`
+	use_login_user_credentials, owner_id, created_at, updated_at, region`
 
 func scanConnection(row interface{ Scan(...any) error }) (store.Connection, error) {
 	var c store.Connection
 	var scopes, created, updated string
 	var shared int
 	if err := row.Scan(&c.OrgID, &c.ID, &c.LinkName, &c.Name, &c.Description, &c.ServiceKey, &c.ApplicationID,
-		&scopes, &shared, &c.OwnerID, &created, &updated); err != nil {
+		&scopes, &shared, &c.OwnerID, &created, &updated, &c.Region); err != nil {
 		return store.Connection{}, err
 	}
 	c.Scopes = decodeStrings(scopes)
@@ -28,9 +28,9 @@ func scanConnection(row interface{ Scan(...any) error }) (store.Connection, erro
 
 // CreateConnection inserts a connection.
 func (s *Store) CreateConnection(ctx context.Context, c store.Connection) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO connections (`+connectionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.db.ExecContext(ctx, `INSERT INTO connections (`+connectionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.OrgID, c.ID, c.LinkName, c.Name, c.Description, c.ServiceKey, c.ApplicationID, encodeJSON(nonNil(c.Scopes)),
-		boolInt(c.UseLoginUserCredentials), c.OwnerID, formatTime(c.CreatedAt), formatTime(c.UpdatedAt))
+		boolInt(c.UseLoginUserCredentials), c.OwnerID, formatTime(c.CreatedAt), formatTime(c.UpdatedAt), c.Region)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("connection %q: %w", c.LinkName, store.ErrConflict)
 	}

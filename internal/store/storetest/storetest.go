@@ -219,6 +219,7 @@ func newConnection(orgID, linkName, serviceKey, ownerID string) store.Connection
 		Name:        "Display " + linkName,
 		Description: "Connection " + linkName,
 		ServiceKey:  serviceKey,
+		Region:      "eu",
 		Scopes:      []string{"devices.read", "devices.write"},
 		OwnerID:     ownerID,
 		CreatedAt:   at(0),
