@@ -131,6 +131,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	go sweepStates(ctx, st, logger)
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(ctx) }()
+	refresher := &connections.Refresher{Manager: manager, Logger: logger}
+	go func() { _ = refresher.Run(ctx) }()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(listener) }()

@@ -34,14 +34,49 @@ const (
 // stale is the sealed access token that an upstream rejected with 401, or
 // "" for a refresh because of expiry.
 func (m *Manager) refresh(ctx context.Context, conn store.Connection, svc catalog.Service, cred store.Credential, stale string) (AccessToken, error) {
-	key := conn.OrgID + "/" + conn.ID + "/" + cred.UserID
+	return m.refreshFor(ctx, conn, svc, cred.UserID, refreshReason{stale: stale, within: m.refreshSkew})
+}
+
+// refreshReason is what makes a credential due for refresh when its row is
+// re-read under the lease: the upstream rejected the sealed access token
+// stale; or, without stale, the token expires within within; or the
+// credential was last connected or refreshed before idleBefore.
+type refreshReason struct {
+	stale      string
+	within     time.Duration
+	idleBefore time.Time
+}
+
+// due reports whether cred still needs the refresh.
+func (m *Manager) due(cred store.Credential, reason refreshReason) bool {
+	if reason.stale != "" {
+		return cred.AccessTokenSealed == reason.stale
+	}
+	if !cred.Expiry.IsZero() && !m.now().Add(reason.within).Before(cred.Expiry) {
+		return true
+	}
+	return !reason.idleBefore.IsZero() && lastActive(cred).Before(reason.idleBefore)
+}
+
+// lastActive is when a credential was last connected or refreshed.
+func lastActive(cred store.Credential) time.Time {
+	if cred.RefreshedAt.After(cred.ConnectedAt) {
+		return cred.RefreshedAt
+	}
+	return cred.ConnectedAt
+}
+
+// refreshFor is refresh with an explicit reason; the background refresher
+// calls it with its own.
+func (m *Manager) refreshFor(ctx context.Context, conn store.Connection, svc catalog.Service, userID string, reason refreshReason) (AccessToken, error) {
+	key := conn.OrgID + "/" + conn.ID + "/" + userID
 	result, err, _ := m.refreshes.Do(key, func() (any, error) {
 		// The refresh outlives a caller that gives up, so the others
 		// waiting on it still get the token. The limit covers waiting
 		// out another process's lease and then one token request.
 		refreshCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshLeaseDuration+tokenRequestTimeout)
 		defer cancel()
-		return m.refreshWithLease(refreshCtx, conn, svc, cred.UserID, stale)
+		return m.refreshWithLease(refreshCtx, conn, svc, userID, reason)
 	})
 	if err != nil {
 		return AccessToken{}, err
@@ -59,11 +94,11 @@ const (
 	claimFailed                      // the credential cannot be refreshed
 )
 
-func (m *Manager) refreshWithLease(ctx context.Context, conn store.Connection, svc catalog.Service, userID, stale string) (AccessToken, error) {
+func (m *Manager) refreshWithLease(ctx context.Context, conn store.Connection, svc catalog.Service, userID string, reason refreshReason) (AccessToken, error) {
 	leaseID := newID()
 	var lease store.Credential
 	for {
-		outcome, cred, err := m.claimRefresh(ctx, conn, userID, stale, leaseID)
+		outcome, cred, err := m.claimRefresh(ctx, conn, userID, reason, leaseID)
 		if err != nil {
 			return AccessToken{}, err
 		}
@@ -91,7 +126,7 @@ func (m *Manager) refreshWithLease(ctx context.Context, conn store.Connection, s
 // fresh already or another caller holds an unexpired lease, records this
 // caller's lease. A credential that cannot be refreshed is marked and its
 // error returned.
-func (m *Manager) claimRefresh(ctx context.Context, conn store.Connection, userID, stale, leaseID string) (claimResult, store.Credential, error) {
+func (m *Manager) claimRefresh(ctx context.Context, conn store.Connection, userID string, reason refreshReason, leaseID string) (claimResult, store.Credential, error) {
 	outcome := claimed
 	var failure error
 	cred, err := m.store.UpdateCredential(ctx, conn.OrgID, conn.ID, userID, func(cred *store.Credential) error {
@@ -101,7 +136,7 @@ func (m *Manager) claimRefresh(ctx context.Context, conn store.Connection, userI
 			failure = problem.Conflict("connection_needs_reauth",
 				"connection %q must be connected again", conn.LinkName).With("connect_url", m.connectURL(conn))
 			return errSkipWrite
-		case (stale != "" && cred.AccessTokenSealed != stale) || (stale == "" && !m.expiring(*cred)):
+		case !m.due(*cred, reason):
 			outcome = alreadyFresh
 			return errSkipWrite
 		case cred.RefreshLeaseID != "" && now.Before(cred.RefreshLeaseUntil):

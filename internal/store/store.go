@@ -106,6 +106,12 @@ type Store interface {
 	// refresh path: lock, re-read, re-check, refresh, persist.
 	UpdateCredential(ctx context.Context, orgID, connectionID, userID string, update func(*Credential) error) (Credential, error)
 	DeleteCredential(ctx context.Context, orgID, connectionID, userID string) error
+	// ListRefreshDue lists, across orgs, up to limit connected credentials
+	// with a refresh token and no unexpired refresh lease at now, whose
+	// access token expires before expiringBefore or that were last
+	// connected or refreshed before idleBefore, soonest expiry first. The
+	// background refresher is its one caller.
+	ListRefreshDue(ctx context.Context, now, expiringBefore, idleBefore time.Time, limit int) ([]Credential, error)
 
 	// ResealAll passes every non-empty sealed value of every org to reseal
 	// and stores the returned text where it differs, all in one

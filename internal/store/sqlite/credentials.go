@@ -182,3 +182,28 @@ func (s *Store) DeleteExpiredOAuthStates(ctx context.Context, now time.Time) (in
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
+
+// ListRefreshDue lists credentials the background refresher should renew.
+func (s *Store) ListRefreshDue(ctx context.Context, now, expiringBefore, idleBefore time.Time, limit int) ([]store.Credential, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+credentialColumns+` FROM credentials
+		WHERE status = ? AND refresh_token_sealed <> ''
+		AND (refresh_lease_id = '' OR refresh_lease_until <= ?)
+		AND ((expiry <> '' AND expiry < ?)
+			OR (CASE WHEN refreshed_at <> '' THEN refreshed_at ELSE connected_at END) < ?)
+		ORDER BY CASE WHEN expiry = '' THEN 1 ELSE 0 END, expiry, org_id, connection_id, user_id
+		LIMIT ?`,
+		store.StatusConnected, formatTime(now), formatTime(expiringBefore), formatTime(idleBefore), limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing credentials due for refresh: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Credential
+	for rows.Next() {
+		c, err := scanCredential(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading credential: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OAuthStates", testOAuthStates},
 		{"OrgIsolation", testOrgIsolation},
 		{"ResealAll", testResealAll},
+		{"ListRefreshDue", testListRefreshDue},
 		{"DeleteConnectionWithWebhook", testDeleteConnectionWithWebhook},
 		{"OrgLookup", testOrgLookup},
 		{"UserChanges", testUserChanges},
