@@ -151,7 +151,7 @@ func (a *authorizer) Authorize(ctx context.Context, req *http.Request, retry boo
 			return egress.ErrNoRetry
 		}
 		return nil
-	case catalog.AuthOAuth2:
+	case catalog.AuthOAuth2, catalog.AuthOAuth2ClientCredentials:
 		return a.authorizeOAuth(ctx, req, retry)
 	case catalog.AuthBasic, catalog.AuthAPIKey:
 		if retry {
@@ -165,7 +165,8 @@ func (a *authorizer) Authorize(ctx context.Context, req *http.Request, retry boo
 func (a *authorizer) authorizeOAuth(ctx context.Context, req *http.Request, retry bool) error {
 	switch {
 	case retry:
-		if a.cred.RefreshTokenSealed == "" || a.current.sealed == "" {
+		renewable := a.cred.RefreshTokenSealed != "" || a.svc.AuthType == catalog.AuthOAuth2ClientCredentials
+		if !renewable || a.current.sealed == "" {
 			return egress.ErrNoRetry
 		}
 		token, err := a.m.refresh(ctx, a.conn, a.svc, a.cred, a.current.sealed)

@@ -51,6 +51,8 @@ func (m *Manager) Connect(ctx context.Context, actor Actor, link, returnTo strin
 		return m.startAuthorization(ctx, conn, svc, userID, returnTo)
 	case catalog.AuthAPIKey, catalog.AuthBasic:
 		return m.storeSecrets(ctx, actor, conn, svc, userID, credentials)
+	case catalog.AuthOAuth2ClientCredentials:
+		return m.connectClientCredentials(ctx, actor, conn, svc, userID)
 	default:
 		return ConnectResult{}, problem.Invalid("unsupported_auth_type",
 			"connecting services of auth type %q is not supported yet", svc.AuthType)
@@ -347,6 +349,42 @@ func (m *Manager) storeSecrets(ctx context.Context, actor Actor, conn store.Conn
 	}
 	m.logger.Info("connection connected", "org_id", conn.OrgID, "connection", conn.LinkName, "user_id", userID)
 	m.record(ctx, actor, conn, "connection.connected", nil)
+	m.raise(ctx, conn, actor.UserID, EventConnected, userID)
+	return ConnectResult{Status: store.StatusConnected}, nil
+}
+
+// connectClientCredentials fetches a token with the client credentials
+// grant, which needs no user step, and stores it as the credential.
+func (m *Manager) connectClientCredentials(ctx context.Context, actor Actor, conn store.Connection, svc catalog.Service, userID string) (ConnectResult, error) {
+	cfg, err := m.oauthConfig(ctx, conn, svc)
+	if err != nil {
+		return ConnectResult{}, err
+	}
+	requestCtx, cancel := context.WithTimeout(ctx, tokenRequestTimeout)
+	defer cancel()
+	token, err := cfg.ClientCredentials(requestCtx, conn.Scopes)
+	if err != nil {
+		m.logger.Warn("client credentials request failed", "org_id", conn.OrgID, "connection", conn.LinkName, "err", err)
+		if errors.Is(err, egress.ErrBlockedAddress) {
+			return ConnectResult{}, problem.Wrap(err, http.StatusForbidden, "destination_blocked",
+				"the token endpoint of service %q resolves to a private or loopback address, which plugboard refuses unless started with --allow-private-egress", svc.Key)
+		}
+		return ConnectResult{}, problem.Wrap(err, http.StatusBadGateway, "token_exchange_failed",
+			"requesting a client credentials token failed: %s", describeOAuthError(err))
+	}
+	now := m.now()
+	cred := store.Credential{
+		OrgID: conn.OrgID, ConnectionID: conn.ID, UserID: userID, Status: store.StatusConnected,
+		ConnectedAt: now, UpdatedAt: now,
+	}
+	if err := m.applyToken(&cred, token, svc, conn.Scopes); err != nil {
+		return ConnectResult{}, err
+	}
+	if err := m.store.PutCredential(ctx, cred); err != nil {
+		return ConnectResult{}, fmt.Errorf("storing credential: %w", err)
+	}
+	m.logger.Info("connection connected", "org_id", conn.OrgID, "connection", conn.LinkName, "user_id", userID)
+	m.record(ctx, actor, conn, "connection.connected", map[string]any{"granted_scopes": cred.GrantedScopes})
 	m.raise(ctx, conn, actor.UserID, EventConnected, userID)
 	return ConnectResult{Status: store.StatusConnected}, nil
 }

@@ -152,7 +152,7 @@ func (m *Manager) Token(ctx context.Context, actor Actor, link string) (AccessTo
 	if err != nil {
 		return AccessToken{}, err
 	}
-	if svc.AuthType != catalog.AuthOAuth2 {
+	if svc.AuthType != catalog.AuthOAuth2 && svc.AuthType != catalog.AuthOAuth2ClientCredentials {
 		return AccessToken{}, problem.Invalid("unsupported_auth_type",
 			"connection %q uses auth type %q, which has no access token to fetch", link, svc.AuthType)
 	}

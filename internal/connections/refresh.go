@@ -98,7 +98,7 @@ func (m *Manager) refreshWithLease(ctx context.Context, conn store.Connection, s
 	leaseID := newID()
 	var lease store.Credential
 	for {
-		outcome, cred, err := m.claimRefresh(ctx, conn, userID, reason, leaseID)
+		outcome, cred, err := m.claimRefresh(ctx, conn, svc, userID, reason, leaseID)
 		if err != nil {
 			return AccessToken{}, err
 		}
@@ -126,7 +126,7 @@ func (m *Manager) refreshWithLease(ctx context.Context, conn store.Connection, s
 // fresh already or another caller holds an unexpired lease, records this
 // caller's lease. A credential that cannot be refreshed is marked and its
 // error returned.
-func (m *Manager) claimRefresh(ctx context.Context, conn store.Connection, userID string, reason refreshReason, leaseID string) (claimResult, store.Credential, error) {
+func (m *Manager) claimRefresh(ctx context.Context, conn store.Connection, svc catalog.Service, userID string, reason refreshReason, leaseID string) (claimResult, store.Credential, error) {
 	outcome := claimed
 	var failure error
 	cred, err := m.store.UpdateCredential(ctx, conn.OrgID, conn.ID, userID, func(cred *store.Credential) error {
@@ -142,7 +142,7 @@ func (m *Manager) claimRefresh(ctx context.Context, conn store.Connection, userI
 		case cred.RefreshLeaseID != "" && now.Before(cred.RefreshLeaseUntil):
 			outcome = heldElsewhere
 			return errSkipWrite
-		case cred.RefreshTokenSealed == "":
+		case cred.RefreshTokenSealed == "" && svc.AuthType != catalog.AuthOAuth2ClientCredentials:
 			m.markFailed(cred, ErrorClassPermanent, "the access token expired and the provider issued no refresh token")
 			failure = problem.Conflict("connection_needs_reauth",
 				"connection %q has an expired token and no refresh token; connect it again", conn.LinkName).
@@ -179,6 +179,16 @@ func (m *Manager) claimRefresh(ctx context.Context, conn store.Connection, userI
 // requestRefresh sends the token request with the credential's refresh
 // token.
 func (m *Manager) requestRefresh(ctx context.Context, conn store.Connection, svc catalog.Service, cred store.Credential) (*oauth.Token, error) {
+	if svc.AuthType == catalog.AuthOAuth2ClientCredentials {
+		// A client credentials token is renewed by requesting a new one.
+		cfg, err := m.oauthConfig(ctx, conn, svc)
+		if err != nil {
+			return nil, err
+		}
+		requestCtx, cancel := context.WithTimeout(ctx, tokenRequestTimeout)
+		defer cancel()
+		return cfg.ClientCredentials(requestCtx, conn.Scopes)
+	}
 	refreshToken, err := m.openCredentialColumn(cred, "refresh_token", cred.RefreshTokenSealed)
 	if err != nil {
 		return nil, err

@@ -90,7 +90,8 @@ func (m *Manager) revokeAtProvider(ctx context.Context, conn store.Connection, c
 		log.Warn("revocation skipped: service unavailable", "err", err)
 		return false
 	}
-	if svc.AuthType != catalog.AuthOAuth2 || svc.OAuth2 == nil || svc.OAuth2.RevocationURL == "" {
+	oauth2 := svc.AuthType == catalog.AuthOAuth2 || svc.AuthType == catalog.AuthOAuth2ClientCredentials
+	if !oauth2 || svc.OAuth2 == nil || svc.OAuth2.RevocationURL == "" {
 		return false
 	}
 	cfg, err := m.oauthConfig(ctx, conn, svc)
