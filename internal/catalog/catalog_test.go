@@ -64,7 +64,9 @@ func TestServiceFiles(t *testing.T) {
 			if s.Description == "" {
 				t.Error("description is empty")
 			}
-			if len(s.Scopes) == 0 {
+			// OAuth services declare their scopes; key and Basic services
+			// may have none.
+			if len(s.Scopes) == 0 && s.OAuth2 != nil {
 				t.Error("no scopes declared")
 			}
 			for i, sc := range s.Scopes {
@@ -101,6 +103,7 @@ func TestDefaultKeys(t *testing.T) {
 	for _, s := range Default() {
 		got = append(got, s.Key)
 	}
+	// These services must stay in the catalog; others may be added.
 	want := []string{
 		"dropbox", "github", "google", "microsoft", "salesforce", "slack",
 		"zoho_analytics", "zoho_bigin", "zoho_books", "zoho_campaigns", "zoho_cliq",
@@ -108,8 +111,13 @@ func TestDefaultKeys(t *testing.T) {
 		"zoho_inventory", "zoho_invoice", "zoho_iot", "zoho_mail", "zoho_people",
 		"zoho_projects", "zoho_salesiq", "zoho_sign", "zoho_workdrive",
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("Default() keys = %v, want %v (sorted)", got, want)
+	for _, key := range want {
+		if !slices.Contains(got, key) {
+			t.Errorf("Default() lacks service %q", key)
+		}
+	}
+	if !slices.IsSorted(got) {
+		t.Errorf("Default() keys are not sorted: %v", got)
 	}
 }
 
