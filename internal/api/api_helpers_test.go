@@ -437,7 +437,7 @@ func (s *stack) listAll(token, path string, limit int) []pageOfItems {
 	s.t.Helper()
 	var pages []pageOfItems
 	cursor := ""
-	for range 100 {
+	for range 1000 {
 		sep := "?"
 		if strings.Contains(path, "?") {
 			sep = "&"
@@ -468,7 +468,7 @@ func (s *stack) listAll(token, path string, limit int) []pageOfItems {
 		}
 		cursor = p.NextCursor
 	}
-	s.t.Fatalf("GET %s: still a next_cursor after 100 pages", path)
+	s.t.Fatalf("GET %s: still a next_cursor after 1000 pages", path)
 	return nil
 }
 

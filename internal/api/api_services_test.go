@@ -144,12 +144,11 @@ func TestServicesListFilters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			// The largest page, so the whole catalog fits in one.
-			resp := s.admin("GET", "/v1/services?limit=200&"+tt.query, nil)
-			wantStatus(t, resp, http.StatusOK)
-			items := decode[serviceList](t, resp).Items
-			if items == nil {
-				t.Fatalf("items is null or missing, want an array: %s", resp.body)
+			var items []serviceBody
+			for _, p := range s.listAll(adminToken, "/v1/services?"+tt.query, 200) {
+				for _, item := range p.Items {
+					items = append(items, serviceBody{Key: item["key"].(string), Kind: item["kind"].(string)})
+				}
 			}
 			keys := keysOf(items)
 			for _, k := range tt.want {
@@ -176,7 +175,13 @@ func TestServicesListPagination(t *testing.T) {
 	for _, key := range []string{"acme_a", "acme_b", "acme_c"} {
 		s.createService(basicService(key, "https://api.acme.example"))
 	}
-	all := keysOf(decode[serviceList](t, s.admin("GET", "/v1/services?limit=200", nil)).Items)
+	var all []string
+	for _, p := range s.listAll(adminToken, "/v1/services", 200) {
+		for _, item := range p.Items {
+			key, _ := item["key"].(string)
+			all = append(all, key)
+		}
+	}
 
 	for _, limit := range []int{1, 2, len(all), len(all) + 1} {
 		pages := s.listAll(adminToken, "/v1/services", limit)
@@ -366,4 +371,24 @@ func TestServicesDelete(t *testing.T) {
 	}
 	wantProblem(t, s.admin("GET", "/v1/services/acme_unused", nil), http.StatusNotFound, "service_not_found")
 	wantProblem(t, s.admin("DELETE", "/v1/services/acme_unused", nil), http.StatusNotFound, "service_not_found")
+}
+
+func TestServicesBasedOnDefault(t *testing.T) {
+	s := newStack(t)
+	resp := s.admin("POST", "/v1/services", map[string]any{
+		"key": "github_plus", "name": "GitHub with packages", "based_on": "github",
+		"scopes": []map[string]string{{"name": "write:packages", "description": "Publish packages"}},
+	})
+	wantStatus(t, resp, http.StatusCreated)
+	got := decode[map[string]any](t, resp)
+	oauth2, _ := got["oauth2"].(map[string]any)
+	if oauth2["token_url"] != "https://github.com/login/oauth/access_token" {
+		t.Errorf("token_url = %v, want GitHub's from the base service", oauth2["token_url"])
+	}
+	if scopes, _ := got["scopes"].([]any); len(scopes) < 2 {
+		t.Errorf("scopes = %v, want GitHub's plus write:packages", got["scopes"])
+	}
+	wantProblem(t, s.admin("POST", "/v1/services", map[string]any{
+		"key": "nothing_plus", "name": "Nothing", "based_on": "no_such_service",
+	}), http.StatusUnprocessableEntity, "invalid_service")
 }

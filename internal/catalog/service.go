@@ -65,6 +65,10 @@ type Service struct {
 	// DefaultTokenLifetime is the lifetime of an access token whose token
 	// response has no expires_in; zero means unknown.
 	DefaultTokenLifetime Duration `json:"default_token_lifetime,omitempty"`
+	// BasedOn is the key of the default service a custom service extends:
+	// the fields it leaves empty come from that service, and its scopes add
+	// to that service's.
+	BasedOn string `json:"based_on,omitempty"`
 }
 
 // OAuth2Settings are the endpoints and client behaviour of an OAuth 2.0

@@ -79,6 +79,14 @@ func (m *Manager) CreateService(ctx context.Context, actor Actor, svc catalog.Se
 		return catalog.Service{}, err
 	}
 	svc.Kind = catalog.KindCustom
+	if svc.BasedOn != "" {
+		base, ok := catalog.Lookup(svc.BasedOn)
+		if !ok {
+			return catalog.Service{}, problem.Invalid("invalid_service",
+				"based_on %q is not a default service; name one from GET /v1/services?kind=default", svc.BasedOn)
+		}
+		svc.ApplyBase(base)
+	}
 	svc.Normalize()
 	if err := validateService(&svc); err != nil {
 		return catalog.Service{}, err
