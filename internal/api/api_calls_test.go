@@ -458,3 +458,37 @@ func TestInvokeEncodesBinaryBody(t *testing.T) {
 		t.Errorf("invoke of a binary body = encoding %v, body %v; want the bytes in base64", out["body_encoding"], out["body"])
 	}
 }
+
+func TestInvokeAPIKeyInFormBody(t *testing.T) {
+	s := newStack(t)
+	up := newUpstream(t)
+	s.createService(map[string]any{
+		"key": "push", "name": "Push", "auth_type": "api_key",
+		"api_key":      map[string]any{"params": []map[string]string{{"name": "token", "in": "form"}, {"name": "user", "in": "form"}}},
+		"api_base_url": up.server.URL + "/1",
+		"description":  "Keys go in the form body; no scopes.",
+	})
+	conn := s.createConnection(adminToken, map[string]any{"name": "Push", "service": "push"})
+	s.addSecret("tok-0123456789")
+	s.connectWithSecrets(conn.LinkName, map[string]string{"token": "tok-0123456789", "user": "usr-0123456789"})
+
+	resp := s.admin("POST", "/v1/invoke", map[string]any{
+		"url": "/messages.json", "method": "POST", "connection": conn.LinkName,
+		"parameters": map[string]string{"message": "pump-7 alarm"},
+	})
+	wantStatus(t, resp, http.StatusOK)
+	form, err := url.ParseQuery(string(up.only(t).Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form.Get("token") != "tok-0123456789" || form.Get("user") != "usr-0123456789" || form.Get("message") != "pump-7 alarm" {
+		t.Errorf("upstream form = %v, want the message with token and user added", form)
+	}
+
+	// A JSON body cannot carry form keys.
+	resp = s.admin("POST", "/v1/invoke", map[string]any{
+		"url": "/messages.json", "method": "POST", "connection": conn.LinkName,
+		"headers": map[string]string{"Content-Type": "application/json"}, "body": map[string]string{"message": "x"},
+	})
+	wantProblem(t, resp, http.StatusUnprocessableEntity, "unsupported_placement")
+}

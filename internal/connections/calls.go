@@ -3,6 +3,7 @@ package connections
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -205,14 +206,54 @@ func (a *authorizer) authorizeSecrets(req *http.Request) error {
 			req.Header.Set(p.Name, a.secrets[p.Name])
 		case "query":
 			query.Set(p.Name, a.secrets[p.Name])
+		case "form":
+			if err := addFormValue(req, p.Name, a.secrets[p.Name]); err != nil {
+				return err
+			}
 		default:
-			// NOTE: form placement needs the body rewritten, which a
-			// streaming proxy cannot do; such keys are not sent yet.
 			return problem.Invalid("unsupported_placement",
-				"API key parameter %q goes in the %s, which calls do not support yet; use header or query", p.Name, p.In)
+				"API key parameter %q goes in the %s, which calls do not support; use header, query or form", p.Name, p.In)
 		}
 	}
 	req.URL.RawQuery = query.Encode()
+	return nil
+}
+
+// addFormValue sets a form value in req's body, which must be empty or
+// form-encoded and replayable (invoke bodies are; proxied bodies are when
+// they are small enough to buffer).
+func addFormValue(req *http.Request, name, value string) error {
+	var data []byte
+	if req.Body != nil && req.Body != http.NoBody {
+		contentType := req.Header.Get("Content-Type")
+		if !strings.HasPrefix(strings.ToLower(contentType), "application/x-www-form-urlencoded") {
+			return problem.Invalid("unsupported_placement",
+				"the service sends API key parameter %q in a form body, but this request's body is %q; send application/x-www-form-urlencoded", name, contentType)
+		}
+		if req.GetBody == nil {
+			return problem.Invalid("unsupported_placement",
+				"the service sends API key parameter %q in a form body, and this request's body is too large to rewrite", name)
+		}
+		body, err := req.GetBody()
+		if err != nil {
+			return fmt.Errorf("reading the form body: %w", err)
+		}
+		data, err = io.ReadAll(body)
+		body.Close()
+		if err != nil {
+			return fmt.Errorf("reading the form body: %w", err)
+		}
+	}
+	values, err := url.ParseQuery(string(data))
+	if err != nil {
+		return problem.Invalid("invalid_body", "the form body cannot be parsed: %s", err.Error())
+	}
+	values.Set(name, value)
+	encoded := values.Encode()
+	req.Body = io.NopCloser(strings.NewReader(encoded))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(encoded)), nil }
+	req.ContentLength = int64(len(encoded))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return nil
 }
 
