@@ -1,6 +1,9 @@
 package egress
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"net/http"
 	"net/netip"
@@ -27,6 +30,13 @@ type TransportOptions struct {
 	// ResponseHeaderTimeout bounds the wait for the response headers after
 	// the request has been written. Zero means no limit.
 	ResponseHeaderTimeout time.Duration
+
+	// StandIns maps "host:port" to the loopback address that answers for
+	// it, and RootCAs adds the certificate authorities that stand-ins
+	// present. Tests set them to play a provider's real hosts, such as
+	// accounts.zoho.eu:443, on 127.0.0.1; the server's flags never do.
+	StandIns map[string]string
+	RootCAs  *x509.CertPool
 }
 
 // NewTransport returns a transport with the settings of http.DefaultTransport
@@ -51,11 +61,26 @@ func NewTransport(opts TransportOptions) *http.Transport {
 		dialer.Control = guardControl
 	}
 
+	dial := dialer.DialContext
+	if len(opts.StandIns) > 0 {
+		dial = func(ctx context.Context, network, address string) (net.Conn, error) {
+			if standIn, ok := opts.StandIns[address]; ok {
+				address = standIn
+			}
+			return dialer.DialContext(ctx, network, address)
+		}
+	}
+	var tlsConfig *tls.Config
+	if opts.RootCAs != nil {
+		tlsConfig = &tls.Config{RootCAs: opts.RootCAs}
+	}
+
 	return &http.Transport{
 		// Proxy stays nil: an environment-configured proxy would receive
 		// every request, credentials included.
 		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
+		DialContext:           dial,
+		TLSClientConfig:       tlsConfig,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          100,
 		IdleConnTimeout:       90 * time.Second,
