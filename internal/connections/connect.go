@@ -242,6 +242,14 @@ func (m *Manager) CompleteAuthorization(ctx context.Context, state, code, errorC
 		ConnectedAt:  m.now(),
 		UpdatedAt:    m.now(),
 	}
+	// A reconnect whose response has no refresh token keeps the one the
+	// credential had: providers such as Google issue it only on the first
+	// consent. The sealed text stays valid because the row is the same.
+	if token.RefreshToken == "" {
+		if previous, err := m.store.GetCredential(ctx, conn.OrgID, conn.ID, st.UserID); err == nil {
+			cred.RefreshTokenSealed = previous.RefreshTokenSealed
+		}
+	}
 	if err := m.applyToken(&cred, token, svc, conn.Scopes); err != nil {
 		return result, err
 	}
