@@ -157,3 +157,11 @@ func TestJSONErrorsNameJSONTypes(t *testing.T) {
 		t.Errorf("number name: detail = %q, want one saying name must be a JSON string", p.Detail)
 	}
 }
+
+func TestCallbackWithTrailingSlash(t *testing.T) {
+	s := newStack(t)
+	for _, path := range []string{"/oauth/callback?state=x.y&code=c", "/oauth/callback/?state=x.y&code=c"} {
+		resp := s.doWith("GET", path, "", nil, http.Header{"Accept": {"application/json"}})
+		wantProblem(t, resp, http.StatusBadRequest, "invalid_state")
+	}
+}

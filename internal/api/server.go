@@ -102,6 +102,7 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/metrics", Public: true, handle: s.serveMetrics},
 		{Method: "GET", Path: "/v1/openapi.json", Public: true, handle: s.openAPI},
 		{Method: "GET", Path: "/oauth/callback", Public: true, handle: s.oauthCallback},
+		{Method: "GET", Path: "/oauth/callback/", Public: true, handle: s.oauthCallback},
 
 		{Method: "GET", Path: "/v1/services", authed: s.listServices},
 		{Method: "POST", Path: "/v1/services", authed: s.createService},
