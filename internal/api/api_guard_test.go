@@ -56,3 +56,18 @@ func TestEgressGuardBlocksTokenEndpoint(t *testing.T) {
 		t.Errorf("token endpoint received %d requests through the guard, want none", len(got))
 	}
 }
+
+func TestEgressGuardBlocksMetadataTokenEndpoint(t *testing.T) {
+	s := newStackWith(t, stackOptions{blockPrivate: true})
+	// The guard rejects the address before connecting, so nothing is sent.
+	s.createService(map[string]any{
+		"key": "metadata", "name": "Metadata", "auth_type": "oauth2_client_credentials",
+		"oauth2":       map[string]any{"token_url": "https://169.254.169.254/token", "token_auth_method": "client_secret_post"},
+		"scopes":       []map[string]string{{"name": "read", "description": "Read"}},
+		"api_base_url": "https://169.254.169.254/api",
+	})
+	s.createApplication(map[string]any{"service": "metadata", "name": "App", "client_id": "cid"})
+	conn := s.createConnection(adminToken, map[string]any{"name": "Metadata", "service": "metadata"})
+	wantProblem(t, s.admin("POST", "/v1/connections/"+conn.LinkName+"/connect", map[string]any{}),
+		http.StatusForbidden, "destination_blocked")
+}

@@ -199,13 +199,12 @@ func (a *authorizer) authorizeSecrets(req *http.Request) error {
 		req.SetBasicAuth(a.secrets["username"], a.secrets["password"])
 		return nil
 	}
-	query := req.URL.Query()
 	for _, p := range a.svc.APIKey.Params {
 		switch p.In {
 		case "header":
 			req.Header.Set(p.Name, a.secrets[p.Name])
 		case "query":
-			query.Set(p.Name, a.secrets[p.Name])
+			req.URL.RawQuery = setQueryValue(req.URL.RawQuery, p.Name, a.secrets[p.Name])
 		case "form":
 			if err := addFormValue(req, p.Name, a.secrets[p.Name]); err != nil {
 				return err
@@ -215,8 +214,26 @@ func (a *authorizer) authorizeSecrets(req *http.Request) error {
 				"API key parameter %q goes in the %s, which calls do not support; use header, query or form", p.Name, p.In)
 		}
 	}
-	req.URL.RawQuery = query.Encode()
 	return nil
+}
+
+// setQueryValue returns rawQuery with every pair named name replaced by one
+// name=value pair at the end. The caller's other pairs stay byte for byte,
+// in their order and escaping, because APIs read forms such as x[]=1.
+func setQueryValue(rawQuery, name, value string) string {
+	var kept []string
+	for _, pair := range strings.Split(rawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		key, _, _ := strings.Cut(pair, "=")
+		if decoded, err := url.QueryUnescape(key); err == nil && decoded == name {
+			continue
+		}
+		kept = append(kept, pair)
+	}
+	kept = append(kept, url.QueryEscape(name)+"="+url.QueryEscape(value))
+	return strings.Join(kept, "&")
 }
 
 // addFormValue sets a form value in req's body, which must be empty or

@@ -166,3 +166,35 @@ func TestConcurrentProxiedCallsShareOneRefresh(t *testing.T) {
 		}
 	}
 }
+
+func TestUpstream401ForeverRefreshesOnce(t *testing.T) {
+	var requests atomic.Int32
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	t.Cleanup(upstream.Close)
+	f := newFixture(t, func(s *catalog.Service) { s.APIBaseURL = upstream.URL })
+	conn := f.createConnection(t, f.developer, connectionInput("Devices", "devices.read"))
+	f.connect(t, f.developer, conn.LinkName)
+
+	call, err := f.manager.PrepareCall(f.ctx, f.developer, conn.LinkName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender := egress.NewSender(egress.TransportOptions{AllowPrivate: true}, slog.New(slog.DiscardHandler))
+	target, _ := call.Resolve("/devices")
+	resp, err := sender.Do(f.ctx, &egress.Request{Method: "GET", URL: target.String()}, call.Allowlist, call.Authorizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("status = %d, want the upstream's 401 back", resp.StatusCode)
+	}
+	if n := requests.Load(); n != 2 {
+		t.Errorf("upstream received %d requests, want 2: the call and one retry", n)
+	}
+	if n := len(f.provider.tokenRequestsOf("refresh_token")); n != 1 {
+		t.Errorf("provider received %d refreshes, want 1", n)
+	}
+}
