@@ -492,3 +492,20 @@ func TestInvokeAPIKeyInFormBody(t *testing.T) {
 	})
 	wantProblem(t, resp, http.StatusUnprocessableEntity, "unsupported_placement")
 }
+
+func TestProxyNoneAuthService(t *testing.T) {
+	s := newStack(t)
+	up := newUpstream(t)
+	s.createService(map[string]any{
+		"key": "open_data", "name": "Open data", "auth_type": "none", "api_base_url": up.server.URL + "/base",
+		"scopes": []any{}, "description": "A public API without credentials or scopes.",
+	})
+	conn := s.createConnection(adminToken, map[string]any{"name": "Open data", "service": "open_data"})
+
+	resp := s.admin("GET", "/v1/connections/"+conn.LinkName+"/proxy/items", nil)
+	wantStatus(t, resp, http.StatusOK)
+	req := up.only(t)
+	if req.Path != "/base/items" || req.Header.Get("Authorization") != "" {
+		t.Errorf("upstream got %s with Authorization %q, want /base/items without credentials", req.Path, req.Header.Get("Authorization"))
+	}
+}
