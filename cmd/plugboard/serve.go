@@ -150,9 +150,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := httpServer.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutting down: %w", err)
 	}
-	// The worker stops with ctx once its in-flight deliveries are stored.
-	if err := <-workerDone; err != nil && !errors.Is(err, context.Canceled) {
-		logger.Warn("webhook worker stopped with an error", "err", err)
+	// The worker stops with ctx once its in-flight deliveries are stored;
+	// a delivery still running after the grace period is left to its lease.
+	select {
+	case err := <-workerDone:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			logger.Warn("webhook worker stopped with an error", "err", err)
+		}
+	case <-shutdownCtx.Done():
+		logger.Warn("webhook deliveries still running at shutdown; another start sends them again after their lease")
 	}
 	logger.Info("stopped")
 	return nil

@@ -17,10 +17,12 @@ type Delivery struct {
 }
 
 // Deliveries lists a webhook's deliveries, newest first, before the
-// delivery ID before when it is set, at most limit of them. Viewers see
-// every field but LastResponse, which is data a credential fetched.
+// delivery ID before when it is set, at most limit of them. Only the
+// webhook's creator and admins see LastResponse, which is data fetched with
+// the creator's credential.
 func (s *Service) Deliveries(ctx context.Context, actor connections.Actor, webhookID, before string, limit int) ([]Delivery, error) {
-	if _, err := s.webhook(ctx, actor.OrgID, webhookID); err != nil {
+	hook, err := s.webhook(ctx, actor.OrgID, webhookID)
+	if err != nil {
 		return nil, err
 	}
 	list, err := s.store.ListDeliveries(ctx, actor.OrgID, webhookID, before, limit)
@@ -39,7 +41,7 @@ func (s *Service) Deliveries(ctx context.Context, actor connections.Actor, webho
 			eventType = event.Type
 			types[d.EventID] = eventType
 		}
-		out = append(out, forActor(actor, Delivery{Delivery: d, EventType: eventType}))
+		out = append(out, forActor(actor, hook, Delivery{Delivery: d, EventType: eventType}))
 	}
 	return out, nil
 }
@@ -50,7 +52,11 @@ func (s *Service) Delivery(ctx context.Context, actor connections.Actor, webhook
 	if err != nil {
 		return Delivery{}, err
 	}
-	return forActor(actor, d), nil
+	hook, err := s.webhook(ctx, actor.OrgID, webhookID)
+	if err != nil {
+		return Delivery{}, err
+	}
+	return forActor(actor, hook, d), nil
 }
 
 func (s *Service) delivery(ctx context.Context, orgID, webhookID, deliveryID string) (Delivery, error) {
@@ -89,13 +95,19 @@ func deliveryNotFound(webhookID, deliveryID string) error {
 		"delivery %q of webhook %q not found; list deliveries with GET /v1/webhooks/%s/deliveries", deliveryID, webhookID, webhookID)
 }
 
-// forActor hides the response body from members who may not use
-// credentials.
-func forActor(actor connections.Actor, d Delivery) Delivery {
-	if !actor.CanUseCredentials() {
+// forActor hides the response body from everyone but the webhook's
+// creator and admins: it is data fetched with the creator's credential.
+func forActor(actor connections.Actor, hook store.Webhook, d Delivery) Delivery {
+	if !mayActFor(actor, hook) {
 		d.LastResponse = ""
 	}
 	return d
+}
+
+// mayActFor reports whether actor may send or read what the webhook sends
+// with its creator's credential: the creator and admins may.
+func mayActFor(actor connections.Actor, hook store.Webhook) bool {
+	return actor.UserID == hook.CreatedBy || actor.Role == store.RoleAdmin
 }
 
 // Redeliver makes a delivery pending again, due now, with its attempt
@@ -112,6 +124,10 @@ func (s *Service) Redeliver(ctx context.Context, actor connections.Actor, delive
 	hook, err := s.webhook(ctx, actor.OrgID, current.WebhookID)
 	if err != nil {
 		return Delivery{}, err
+	}
+	if !mayActFor(actor, hook) {
+		return Delivery{}, problem.Forbidden("forbidden",
+			"only the creator of webhook %q or an admin may redeliver, because it sends with the creator's credential", hook.Name)
 	}
 	if !hook.Enabled && current.EventType != EventTest {
 		return Delivery{}, problem.Conflict("webhook_disabled",

@@ -112,6 +112,11 @@ func (s *Service) Test(ctx context.Context, actor connections.Actor, webhookID s
 	if err != nil {
 		return Delivery{}, err
 	}
+	if !mayActFor(actor, hook) {
+		return Delivery{}, problem.Forbidden("forbidden",
+			"only the creator of webhook %q or an admin may test it, because it sends with the creator's credential", hook.Name)
+	}
+	s.record(ctx, actor, hook, "", "webhook.tested", nil)
 	event := s.newEvent(actor.OrgID, actor.UserID, EventTest, SourcePlugboard, map[string]any{
 		"webhook": map[string]any{"id": hook.ID, "name": hook.Name},
 		"user":    actor.Username,

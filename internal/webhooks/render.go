@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"text/template"
 	"time"
 
@@ -21,8 +22,43 @@ const (
 
 // templateFuncs are the functions that webhook templates may call besides
 // the text/template built-ins.
+// print, printf and println replace the built-ins with versions whose
+// result is capped, so a template cannot build a huge string in a loop.
 var templateFuncs = template.FuncMap{
-	"json": toJSON,
+	"json":    toJSON,
+	"print":   cappedPrint(fmt.Sprint),
+	"println": cappedPrint(fmt.Sprintln),
+	"printf":  cappedPrintf,
+}
+
+// maxValueLength is the longest string a template function returns.
+const maxValueLength = 64 << 10
+
+var errValueTooLong = fmt.Errorf("a template value exceeds %d bytes", maxValueLength)
+
+func cappedPrint(print func(...any) string) func(...any) (string, error) {
+	return func(args ...any) (string, error) {
+		out := print(args...)
+		if len(out) > maxValueLength {
+			return "", errValueTooLong
+		}
+		return out, nil
+	}
+}
+
+// widthPattern matches a width or precision of five or more digits, which
+// would make fmt allocate that many bytes before the cap could apply.
+var widthPattern = regexp.MustCompile(`%[-+# 0]*[0-9]{5,}|\.[0-9]{5,}`)
+
+func cappedPrintf(format string, args ...any) (string, error) {
+	if widthPattern.MatchString(format) {
+		return "", fmt.Errorf("printf format %q has a width or precision over 9999", format)
+	}
+	out := fmt.Sprintf(format, args...)
+	if len(out) > maxValueLength {
+		return "", errValueTooLong
+	}
+	return out, nil
 }
 
 // toJSON returns v as compact JSON, with "<", ">" and "&" unescaped.

@@ -1,6 +1,7 @@
 package webhooks
 
 import (
+	"errors"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -108,8 +109,80 @@ func normalizeMethod(method string) (string, error) {
 
 // parseTemplate parses src as a text/template named name, with the
 // functions rendering provides.
+// The template is also checked against the limits that keep rendering
+// time linear in the event's size: no range over a number, no range inside
+// a range, and no template definitions or calls.
 func parseTemplate(name, src string) (*template.Template, error) {
-	return template.New(name).Option("missingkey=error").Funcs(templateFuncs).Parse(src)
+	t, err := template.New(name).Option("missingkey=error").Funcs(templateFuncs).Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.Templates()) > 1 {
+		return nil, errors.New("templates may not define other templates")
+	}
+	if t.Tree != nil && t.Tree.Root != nil {
+		if err := checkNodes(t.Tree.Root, 0); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// checkNodes walks a template tree and rejects the constructs whose cost
+// does not grow with the event's size alone.
+func checkNodes(node parse.Node, ranges int) error {
+	switch n := node.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return nil
+		}
+		for _, child := range n.Nodes {
+			if err := checkNodes(child, ranges); err != nil {
+				return err
+			}
+		}
+	case *parse.RangeNode:
+		if ranges > 0 {
+			return errors.New("a range inside a range is not allowed; flatten the data in the event instead")
+		}
+		if !rangesOverField(n.Pipe) {
+			return errors.New("range goes only over a field of the event, such as {{range .data.items}}")
+		}
+		if err := checkNodes(n.List, ranges+1); err != nil {
+			return err
+		}
+		return checkNodes(n.ElseList, ranges)
+	case *parse.IfNode:
+		if err := checkNodes(n.List, ranges); err != nil {
+			return err
+		}
+		return checkNodes(n.ElseList, ranges)
+	case *parse.WithNode:
+		if err := checkNodes(n.List, ranges); err != nil {
+			return err
+		}
+		return checkNodes(n.ElseList, ranges)
+	case *parse.TemplateNode:
+		return errors.New("calling a template is not allowed")
+	}
+	return nil
+}
+
+// rangesOverField reports whether a range pipeline is one field of the
+// event, such as .data.items or $.data.items. Event data comes from JSON,
+// so such a field is a list or map the size of the event, never an integer
+// that text/template would count up to.
+func rangesOverField(pipe *parse.PipeNode) bool {
+	if pipe == nil || len(pipe.Cmds) != 1 || len(pipe.Cmds[0].Args) != 1 {
+		return false
+	}
+	switch arg := pipe.Cmds[0].Args[0].(type) {
+	case *parse.FieldNode:
+		return true
+	case *parse.VariableNode:
+		return len(arg.Ident) > 1
+	}
+	return false
 }
 
 func checkTemplate(field, src string, maxLen int) error {
@@ -150,6 +223,14 @@ func checkURL(src string, bound bool) (*url.URL, error) {
 	}
 
 	if prefix != src {
+		// An unbound webhook's destination must not come from event data:
+		// the scheme, host and port end with the "/" of the path before any
+		// action. A bound webhook is kept to its service's hosts at send
+		// time instead.
+		_, afterScheme, _ := strings.Cut(prefix, "://")
+		if !bound && !strings.Contains(afterScheme, "/") {
+			return nil, invalid("url", "url %q must give its scheme, host and port before any template action, ending them with \"/\"; only the path and query may use templates", src)
+		}
 		return nil, nil
 	}
 	u, err := url.Parse(src)
