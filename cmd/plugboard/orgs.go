@@ -46,6 +46,14 @@ func createOrg(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer st.Close()
+	// The first start of the server creates the org "default" only on an
+	// empty database, so an org created before it would leave no default
+	// org and PLUGBOARD_ADMIN_TOKEN would be ignored.
+	if n, err := st.CountOrgs(ctx); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("the database has no org yet; run plugboard serve once first, which creates the org %q and its admin", members.DefaultOrg)
+	}
 
 	manager := members.NewManager(members.Options{
 		Store:  st,

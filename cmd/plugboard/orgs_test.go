@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/store/sqlite"
@@ -22,7 +23,21 @@ func TestCreateOrgPrintsAdminToken(t *testing.T) {
 	}
 	dataDir := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	err := createOrg(t.Context(), []string{"acme", "--admin", "root", "--data-dir", dataDir}, &stdout, &stderr)
+	err := createOrg(t.Context(), []string{"acme", "--data-dir", dataDir}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "run plugboard serve once first") {
+		t.Fatalf("createOrg on an empty database error = %v, want one saying to run plugboard serve first", err)
+	}
+	bootstrapped, err := sqlite.Open(t.Context(), filepath.Join(dataDir, "plugboard.db"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := members.Bootstrap(t.Context(), bootstrapped, "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	bootstrapped.Close()
+
+	stdout.Reset()
+	err = createOrg(t.Context(), []string{"acme", "--admin", "root", "--data-dir", dataDir}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("createOrg error = %v; stderr: %s", err, stderr.String())
 	}

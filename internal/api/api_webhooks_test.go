@@ -10,7 +10,7 @@ func TestWebhooksHideTemplatesFromViewers(t *testing.T) {
 	s := newStack(t)
 	viewer := s.addUser("vera", "viewer")
 	resp := s.admin("POST", "/v1/webhooks", map[string]any{
-		"name": "Ticket on alarm", "url": "https://desk.acme.example/tickets", "method": "POST",
+		"name": "Ticket on alarm", "url": "https://desk.acme.example/tickets?token=url-secret-0123456789", "method": "POST",
 		"headers": map[string]string{"X-Desk-Key": "desk-key-0123456789"},
 		"body":    `{"subject": "{{.data.device}} alarm"}`, "events": []string{"device.alarm"},
 	})
@@ -24,7 +24,8 @@ func TestWebhooksHideTemplatesFromViewers(t *testing.T) {
 	for _, path := range []string{"/v1/webhooks", "/v1/webhooks/" + id} {
 		resp := s.do("GET", path, viewer, nil)
 		wantStatus(t, resp, http.StatusOK)
-		if strings.Contains(string(resp.body), "desk-key-0123456789") || strings.Contains(string(resp.body), "{{.data.device}}") {
+		if strings.Contains(string(resp.body), "desk-key-0123456789") || strings.Contains(string(resp.body), "{{.data.device}}") ||
+			strings.Contains(string(resp.body), "url-secret-0123456789") {
 			t.Errorf("viewer's GET %s shows a header value or the body: %s", path, resp.body)
 		}
 		if strings.Contains(string(resp.body), "whsec_") {

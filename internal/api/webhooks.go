@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/plugboard/plugboard/internal/problem"
@@ -66,8 +67,9 @@ func toWebhookJSON(w webhooks.Webhook, secret secrets.Secret) webhookJSON {
 // hiddenValue replaces what a viewer may not read.
 const hiddenValue = "[hidden]"
 
-// hideFromViewer hides a webhook's header values and body from viewers: a
-// template may carry a literal key, and viewers never use credentials.
+// hideFromViewer hides a webhook's header values, body and URL query from
+// viewers: a template may carry a literal key, and viewers never use
+// credentials.
 func hideFromViewer(out webhookJSON, c *Caller) webhookJSON {
 	if c.Actor.Role != store.RoleViewer {
 		return out
@@ -79,6 +81,9 @@ func hideFromViewer(out webhookJSON, c *Caller) webhookJSON {
 	out.Headers = hidden
 	if out.Body != "" {
 		out.Body = hiddenValue
+	}
+	if path, query, found := strings.Cut(out.URL, "?"); found && query != "" {
+		out.URL = path + "?" + hiddenValue
 	}
 	return out
 }

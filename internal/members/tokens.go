@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/plugboard/plugboard/internal/audit"
 	"github.com/plugboard/plugboard/internal/connections"
@@ -133,6 +134,9 @@ func (m *Manager) CreateToken(ctx context.Context, actor connections.Actor, call
 	if n := len([]rune(name)); n > maxTokenNameLength {
 		return "", TokenInfo{}, problem.Invalid("invalid_token_request",
 			"name has %d characters; use at most %d", n, maxTokenNameLength)
+	}
+	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return "", TokenInfo{}, problem.Invalid("invalid_token_request", "name contains a control character; remove it")
 	}
 	for _, p := range in.Permissions {
 		if !slices.Contains(knownPermissions, p) {

@@ -143,7 +143,7 @@ func (m *Manager) DeleteUser(ctx context.Context, actor connections.Actor, usern
 	switch {
 	case errors.Is(err, store.ErrInUse):
 		return problem.Conflict("user_in_use",
-			"member %q owns connections or webhooks; delete them or move them to another member first", username)
+			"member %q owns connections or webhooks; delete them first, because they act with the member's credentials", username)
 	case errors.Is(err, store.ErrNotFound):
 		return problem.NotFound("user_not_found", "member %q not found; GET /v1/users lists the members", username)
 	case err != nil:
@@ -216,7 +216,7 @@ func (m *Manager) checkOwnsNothing(ctx context.Context, user store.User) error {
 		owned = append(owned, "webhooks "+quoteList(hookNames))
 	}
 	return problem.Conflict("user_in_use",
-		"member %q owns %s; delete them or move them to another member first",
+		"member %q owns %s; delete them first, because they act with the member's credentials",
 		user.Username, strings.Join(owned, " and ")).
 		With("connections", nonNil(links)).With("webhooks", nonNil(hookNames))
 }
