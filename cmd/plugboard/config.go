@@ -43,7 +43,7 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.PublicURL, "public-url", os.Getenv("PLUGBOARD_PUBLIC_URL"),
 		"external base URL of this instance; the OAuth redirect URI is this plus /oauth/callback (env PLUGBOARD_PUBLIC_URL, default http:// + addr)")
 	fs.StringVar(&c.DatabaseURL, "database-url", os.Getenv("PLUGBOARD_DATABASE_URL"),
-		"database: a SQLite file path; empty means plugboard.db in the data folder; postgres:// URLs are not supported yet (env PLUGBOARD_DATABASE_URL)")
+		"database: a postgres:// URL selects PostgreSQL, anything else is a SQLite file path; empty means plugboard.db in the data folder (env PLUGBOARD_DATABASE_URL)")
 	allowPrivate, err := envBool("PLUGBOARD_ALLOW_PRIVATE_EGRESS")
 	if err != nil {
 		return config{}, err

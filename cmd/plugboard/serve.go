@@ -20,6 +20,7 @@ import (
 	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/secrets"
 	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/store/postgres"
 	"github.com/plugboard/plugboard/internal/store/sqlite"
 	"github.com/plugboard/plugboard/internal/webhooks"
 )
@@ -30,8 +31,7 @@ const shutdownTimeout = 30 * time.Second
 
 func openStore(ctx context.Context, c config, logger *slog.Logger) (store.Store, error) {
 	if strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://") {
-		// TODO: the PostgreSQL backend is not written yet.
-		return nil, errors.New("PostgreSQL is not supported yet; leave --database-url empty to use SQLite")
+		return postgres.Open(ctx, c.DatabaseURL, logger)
 	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data folder %q: %w", c.DataDir, err)

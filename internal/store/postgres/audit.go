@@ -1,0 +1,70 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/plugboard/plugboard/internal/store"
+)
+
+const auditColumns = `org_id, id, at, actor_id, actor_name, action, connection_id, link_name, target_type, target_id,
+	detail, remote_addr`
+
+// AppendAudit inserts an audit entry.
+func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
+	detail := e.Detail
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO audit_entries (`+auditColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		e.OrgID, e.ID, formatTime(e.At), e.ActorID, e.ActorName, e.Action, e.ConnectionID, e.LinkName, e.TargetType,
+		e.TargetID, encodeJSON(detail), e.RemoteAddr)
+	if isUniqueViolation(err) {
+		return fmt.Errorf("audit entry %q: %w", e.ID, store.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("inserting audit entry %q: %w", e.Action, err)
+	}
+	return nil
+}
+
+func scanAuditEntry(row pgx.Row) (store.AuditEntry, error) {
+	var e store.AuditEntry
+	var at, detail string
+	if err := row.Scan(&e.OrgID, &e.ID, &at, &e.ActorID, &e.ActorName, &e.Action, &e.ConnectionID, &e.LinkName,
+		&e.TargetType, &e.TargetID, &detail, &e.RemoteAddr); err != nil {
+		return store.AuditEntry{}, err
+	}
+	e.At = parseTime(at)
+	e.Detail = decodeMap(detail)
+	return e, nil
+}
+
+// ListAudit lists an org's audit entries by ID, newest first, filtered and
+// paged by opts. A non-positive Limit lists every entry.
+func (s *Store) ListAudit(ctx context.Context, orgID string, opts store.ListAuditOptions) ([]store.AuditEntry, error) {
+	var args queryArgs
+	query := `SELECT ` + auditColumns + ` FROM audit_entries WHERE org_id = ` + args.add(orgID)
+	if opts.LinkName != "" {
+		query += ` AND link_name = ` + args.add(opts.LinkName)
+	}
+	if opts.ActorID != "" {
+		query += ` AND actor_id = ` + args.add(opts.ActorID)
+	}
+	if opts.Before != "" {
+		query += ` AND id < ` + args.add(opts.Before)
+	}
+	query += ` ORDER BY id DESC`
+	if opts.Limit > 0 {
+		query += ` LIMIT ` + args.add(opts.Limit)
+	}
+
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing audit entries: %w", err)
+	}
+	return collectRows(rows, scanAuditEntry, "audit entry")
+}
