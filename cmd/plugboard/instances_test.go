@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/plugboard/plugboard/internal/oauthtest"
 	"github.com/plugboard/plugboard/internal/testkit"
@@ -59,5 +62,78 @@ func TestInstancesShareOnePostgres(t *testing.T) {
 		if subject := resp.JSON(t)["subject"]; subject != "alice" {
 			t.Errorf("%s instance's call went out as %v, want alice", name, subject)
 		}
+	}
+}
+
+// TestRefreshStormAcrossThreeInstances lets one credential expire and then
+// calls through it from three instances on one PostgreSQL database at
+// once: the provider receives exactly one refresh request and every call
+// succeeds.
+func TestRefreshStormAcrossThreeInstances(t *testing.T) {
+	databaseURL := testkit.NewPostgresDatabase(t)
+	provider := oauthtest.Start(t, oauthtest.Options{
+		Clients: []oauthtest.Client{{
+			ID: "plugboard-client", Secret: clientSecret, AuthMethod: oauthtest.AuthMethodPost,
+			RedirectURIs: []string{"http://127.0.0.1/oauth/callback"},
+		}},
+		RotateRefreshTokens: true,
+		AccessTokenTTL:      accessTokenTTL,
+	})
+	t.Setenv("PLUGBOARD_MASTER_KEY", base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))
+	args := []string{"--database-url", databaseURL, "--public-url", "http://127.0.0.1:1", "--refresh-skew", "0s"}
+	instances := []*instance{startInstance(t, args...), startInstance(t, args...), startInstance(t, args...)}
+	first := instances[0]
+
+	mustStatus(t, "create service", call(t, "POST", first.URL+"/v1/services", testAdminToken, map[string]any{
+		"key": "acme", "name": "Acme devices API", "auth_type": "oauth2",
+		"oauth2": map[string]any{
+			"authorization_url": provider.AuthorizationURL, "token_url": provider.TokenURL,
+			"token_auth_method": "client_secret_post",
+		},
+		"scopes":       []map[string]string{{"name": "offline_access"}, {"name": "devices.read"}},
+		"api_base_url": provider.APIBaseURL,
+	}), http.StatusCreated)
+	mustStatus(t, "create application", call(t, "POST", first.URL+"/v1/applications", testAdminToken, map[string]any{
+		"service": "acme", "name": "Production", "client_id": "plugboard-client", "client_secret": clientSecret,
+	}), http.StatusCreated)
+	mustStatus(t, "create connection", call(t, "POST", first.URL+"/v1/connections", testAdminToken, map[string]any{
+		"name": "Acme devices", "service": "acme", "scopes": []string{"offline_access", "devices.read"},
+	}), http.StatusCreated)
+	connectAs(t, first, provider, testAdminToken, "acme_devices", "alice", "wonderland")
+
+	time.Sleep(accessTokenTTL + 300*time.Millisecond)
+	const perInstance = 10
+	var wg sync.WaitGroup
+	failures := make(chan string, 3*perInstance)
+	for _, inst := range instances {
+		for range perInstance {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+				defer cancel()
+				req, _ := http.NewRequestWithContext(ctx, "GET", inst.URL+"/v1/connections/acme_devices/proxy/devices", nil)
+				req.Header.Set("Authorization", "Bearer "+testAdminToken)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					failures <- err.Error()
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					failures <- fmt.Sprintf("status %d", resp.StatusCode)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(failures)
+	for f := range failures {
+		t.Errorf("a call during the storm failed: %s", f)
+	}
+	stats, err := provider.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := stats.TokenRequests["refresh_token"]; n != 1 {
+		t.Errorf("three instances sent %d refresh requests, want 1", n)
 	}
 }
