@@ -137,3 +137,52 @@ func TestRefreshStormAcrossThreeInstances(t *testing.T) {
 		t.Errorf("three instances sent %d refresh requests, want 1", n)
 	}
 }
+
+// TestWebhookDeliveriesAcrossInstances posts events to two instances on one
+// PostgreSQL database: every event is delivered exactly once in normal
+// operation, and once more events are queued and one instance is killed,
+// the other still delivers every event.
+func TestWebhookDeliveriesAcrossInstances(t *testing.T) {
+	databaseURL := testkit.NewPostgresDatabase(t)
+	rc := newReceiver(t, func(int) int { return http.StatusOK })
+	t.Setenv("PLUGBOARD_MASTER_KEY", base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))
+	args := []string{"--database-url", databaseURL, "--webhook-retry-base", "200ms", "--webhook-lease", "3s"}
+	first := startInstance(t, args...)
+	second := startInstance(t, args...)
+	bindDeskWebhook(t, first, rc)
+
+	delivered := func() map[string]int {
+		counts := map[string]int{}
+		for _, r := range rc.requests() {
+			if r.status == http.StatusOK {
+				counts[r.body]++
+			}
+		}
+		return counts
+	}
+	for i := range 20 {
+		inst := first
+		if i%2 == 1 {
+			inst = second
+		}
+		postAlarm(t, inst, fmt.Sprintf("pump-%d", i))
+	}
+	waitFor(t, 20*time.Second, "20 deliveries", func() bool { return len(delivered()) == 20 })
+	time.Sleep(500 * time.Millisecond)
+	for body, n := range delivered() {
+		if n != 1 {
+			t.Errorf("%s delivered %d times, want exactly once", body, n)
+		}
+	}
+
+	// Queue more while the receiver fails, kill one instance, let the
+	// receiver recover: the surviving instance delivers everything.
+	rc.setRespond(func(int) int { return http.StatusServiceUnavailable })
+	for i := 20; i < 30; i++ {
+		postAlarm(t, first, fmt.Sprintf("pump-%d", i))
+	}
+	time.Sleep(500 * time.Millisecond)
+	first.kill(t)
+	rc.setRespond(func(int) int { return http.StatusOK })
+	waitFor(t, 30*time.Second, "all 30 events delivered", func() bool { return len(delivered()) == 30 })
+}
