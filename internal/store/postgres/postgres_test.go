@@ -10,18 +10,18 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/plugboard/plugboard/internal/store"
 	"github.com/plugboard/plugboard/internal/store/postgres"
 	"github.com/plugboard/plugboard/internal/store/storetest"
+	"github.com/plugboard/plugboard/internal/testkit"
 )
 
 // testURLEnv names the server the tests run against. Each test creates its
 // own database there and drops it at the end.
-const testURLEnv = "PLUGBOARD_TEST_POSTGRES_URL"
+const testURLEnv = testkit.PostgresURLEnv
 
 func TestConformance(t *testing.T) {
 	databaseURL := newDatabase(t)
@@ -96,42 +96,9 @@ func serverURL(t *testing.T) string {
 	return serverURL
 }
 
-// newDatabase creates a database with a random name on the test server and
-// returns its URL. The database is dropped when the test ends.
+// newDatabase creates a database of its own on the test server.
 func newDatabase(t *testing.T) string {
-	t.Helper()
-	serverURL := serverURL(t)
-	parsed := parseServerURL(t)
-	name := "plugboard_test_" + randomHex(6)
-	admin := connect(t, serverURL)
-	defer admin.Close(context.Background())
-	if _, err := admin.Exec(t.Context(), `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("CREATE DATABASE %s error = %v", name, err)
-	}
-	t.Cleanup(func() { dropDatabase(t, serverURL, name) })
-
-	parsed.Path = "/" + name
-	return parsed.String()
-}
-
-// dropDatabase ends the sessions still connected to the database, such as
-// those of a store a failed test did not close, and drops it.
-func dropDatabase(t *testing.T, serverURL, name string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	admin, err := pgx.Connect(ctx, serverURL)
-	if err != nil {
-		t.Errorf("connecting to drop database %s error = %v", name, err)
-		return
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-		WHERE datname = $1 AND pid <> pg_backend_pid()`, name); err != nil {
-		t.Errorf("ending sessions of database %s error = %v", name, err)
-	}
-	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Errorf("DROP DATABASE %s error = %v", name, err)
-	}
+	return testkit.NewPostgresDatabase(t)
 }
 
 // parseServerURL parses the test server's URL, or skips the test when none
