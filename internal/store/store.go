@@ -135,8 +135,9 @@ type Store interface {
 
 	// ClaimDeliveries leases up to limit pending deliveries of any org whose
 	// NextAttemptAt is not after now and whose lease is free or lapsed, to
-	// owner until leaseUntil, oldest NextAttemptAt first. A delivery is
-	// leased to at most one owner at a time. This is the one query that
+	// owner until leaseUntil. Orgs take turns, and each org's deliveries come
+	// oldest NextAttemptAt first, so one org's backlog cannot starve
+	// another's. A delivery is leased to at most one owner at a time. This is the one query that
 	// spans orgs: the delivery worker serves all of them.
 	ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]Delivery, error)
 	// FinishDelivery runs update on a delivery that owner still leases and

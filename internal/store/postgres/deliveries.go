@@ -59,12 +59,24 @@ const deliveryByID = `SELECT ` + deliveryColumns + ` FROM deliveries WHERE org_i
 // clause once locked, so no delivery is leased twice. The literal 'pending'
 // lets PostgreSQL use the partial index deliveries_due. RETURNING has no
 // order, so the outer SELECT sorts.
-const claimQuery = `WITH due AS (
-		SELECT org_id, id FROM deliveries
+//
+// Orgs take turns: each org's oldest due delivery comes before any org's
+// second, so one org's backlog cannot starve the others. The turns are
+// numbered without locks (a window function cannot be locked), and the
+// rows are then locked and checked again.
+const claimQuery = `WITH ranked AS (
+		SELECT org_id, id, next_attempt_at,
+			ROW_NUMBER() OVER (PARTITION BY org_id ORDER BY next_attempt_at, id) AS turn
+		FROM deliveries
 		WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_owner = '' OR lease_until <= $1)
-		ORDER BY next_attempt_at, id
+	), due AS (
+		SELECT d.org_id, d.id FROM deliveries d
+		JOIN (SELECT org_id, id, turn, next_attempt_at FROM ranked ORDER BY turn, next_attempt_at, id LIMIT $2 * 4) r
+			ON d.org_id = r.org_id AND d.id = r.id
+		WHERE d.status = 'pending' AND (d.lease_owner = '' OR d.lease_until <= $1)
+		ORDER BY r.turn, r.next_attempt_at, r.id
 		LIMIT $2
-		FOR UPDATE SKIP LOCKED
+		FOR UPDATE OF d SKIP LOCKED
 	), claimed AS (
 		UPDATE deliveries SET lease_owner = $3, lease_until = $4
 		FROM due WHERE deliveries.org_id = due.org_id AND deliveries.id = due.id

@@ -70,9 +70,12 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now, leaseUnt
 		// The literal 'pending' lets SQLite use the partial index
 		// deliveries_due.
 		nowText := formatTime(now)
-		rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
-			WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_owner = '' OR lease_until <= ?)
-			ORDER BY next_attempt_at, id LIMIT ?`, nowText, nowText, limit)
+		// Orgs take turns: each org's oldest due delivery comes before
+		// any org's second, so one org's backlog cannot starve the others.
+		rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM (
+			SELECT *, ROW_NUMBER() OVER (PARTITION BY org_id ORDER BY next_attempt_at, id) AS turn FROM deliveries
+			WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_owner = '' OR lease_until <= ?))
+			ORDER BY turn, next_attempt_at, id LIMIT ?`, nowText, nowText, limit)
 		if err != nil {
 			return fmt.Errorf("selecting due deliveries: %w", err)
 		}

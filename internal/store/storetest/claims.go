@@ -64,6 +64,20 @@ func testClaimDeliveries(t *testing.T, s store.Store) {
 		checkEqual(t, "claim once the last delivery is due", deliveryIDs(later), []string{deliveries[4].ID})
 	})
 
+	t.Run("orgs take turns", func(t *testing.T) {
+		busy, _, busyHook := webhookFixture(t, s)
+		quiet, _, quietHook := webhookFixture(t, s)
+		backlog := createDeliveries(t, s, busyHook, at(time.Second), at(2*time.Second), at(3*time.Second), at(4*time.Second))
+		single := createDeliveries(t, s, quietHook, at(9*time.Second))
+
+		claimed, err := s.ClaimDeliveries(t.Context(), "fair", at(10*time.Second), at(time.Minute), 2)
+		if err != nil {
+			t.Fatalf("ClaimDeliveries() error = %v", err)
+		}
+		checkEqual(t, "busy org's claimed deliveries", deliveryIDs(ofOrg(claimed, busy.ID)), []string{backlog[0].ID})
+		checkEqual(t, "quiet org's claimed deliveries", deliveryIDs(ofOrg(claimed, quiet.ID)), []string{single[0].ID})
+	})
+
 	t.Run("limit zero claims nothing", func(t *testing.T) {
 		org, _, hook := webhookFixture(t, s)
 		d := createDeliveries(t, s, hook, at(0))[0]
