@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/plugboard/plugboard/internal/store"
@@ -70,12 +71,11 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now, leaseUnt
 		// The literal 'pending' lets SQLite use the partial index
 		// deliveries_due.
 		nowText := formatTime(now)
-		// Orgs take turns: each org's oldest due delivery comes before
-		// any org's second, so one org's backlog cannot starve the others.
-		rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM (
-			SELECT *, ROW_NUMBER() OVER (PARTITION BY org_id ORDER BY next_attempt_at, id) AS turn FROM deliveries
-			WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_owner = '' OR lease_until <= ?))
-			ORDER BY turn, next_attempt_at, id LIMIT ?`, nowText, nowText, limit)
+		// The oldest due deliveries, more than the limit, from which orgs
+		// then take turns below.
+		rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+			WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_owner = '' OR lease_until <= ?)
+			ORDER BY next_attempt_at, id LIMIT ?`, nowText, nowText, limit*claimWindow)
 		if err != nil {
 			return fmt.Errorf("selecting due deliveries: %w", err)
 		}
@@ -91,6 +91,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now, leaseUnt
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("selecting due deliveries: %w", err)
 		}
+
+		claimed = takeTurns(claimed, limit)
 
 		untilText := formatTime(leaseUntil)
 		for i := range claimed {
@@ -217,4 +219,37 @@ func (s *Store) RequeueDelivery(ctx context.Context, orgID, id string, now time.
 		return nil
 	})
 	return result, err
+}
+
+// claimWindow is how many times the limit a claim reads, so that orgs can
+// take turns among more due deliveries than it leases.
+const claimWindow = 8
+
+// takeTurns picks up to limit deliveries, oldest first within each org, with
+// orgs taking turns: each org's oldest delivery comes before any org's
+// second, so one org's backlog cannot starve the others. due is sorted by
+// NextAttemptAt, then ID.
+func takeTurns(due []store.Delivery, limit int) []store.Delivery {
+	turn := map[string]int{}
+	type ranked struct {
+		d    store.Delivery
+		turn int
+		pos  int
+	}
+	all := make([]ranked, len(due))
+	for i, d := range due {
+		all[i] = ranked{d: d, turn: turn[d.OrgID], pos: i}
+		turn[d.OrgID]++
+	}
+	slices.SortStableFunc(all, func(a, b ranked) int {
+		if a.turn != b.turn {
+			return a.turn - b.turn
+		}
+		return a.pos - b.pos
+	})
+	picked := make([]store.Delivery, 0, min(limit, len(all)))
+	for _, r := range all[:min(limit, len(all))] {
+		picked = append(picked, r.d)
+	}
+	return picked
 }
