@@ -78,11 +78,14 @@ func NewTransport(opts TransportOptions) *http.Transport {
 	return &http.Transport{
 		// Proxy stays nil: an environment-configured proxy would receive
 		// every request, credentials included.
-		Proxy:                 nil,
-		DialContext:           dial,
-		TLSClientConfig:       tlsConfig,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
+		Proxy:             nil,
+		DialContext:       dial,
+		TLSClientConfig:   tlsConfig,
+		ForceAttemptHTTP2: true,
+		MaxIdleConns:      100,
+		// Calls through one service go to few hosts, so keep more idle
+		// connections per host than the default two.
+		MaxIdleConnsPerHost:   32,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: 1 * time.Second,

@@ -56,7 +56,7 @@ func clearDefault(ctx context.Context, tx *sql.Tx, orgID, serviceKey, exceptID s
 
 // GetApplication returns an application by ID.
 func (s *Store) GetApplication(ctx context.Context, orgID, id string) (store.Application, error) {
-	a, err := scanApplication(s.db.QueryRowContext(ctx, `SELECT `+applicationColumns+` FROM applications WHERE org_id = ? AND id = ?`, orgID, id))
+	a, err := scanApplication(s.queryRow(ctx, `SELECT `+applicationColumns+` FROM applications WHERE org_id = ? AND id = ?`, orgID, id))
 	if err != nil {
 		return store.Application{}, notFound(err, "application %q", id)
 	}

@@ -49,7 +49,7 @@ func nonNil(s []string) []string {
 
 // GetConnection returns a connection by link name.
 func (s *Store) GetConnection(ctx context.Context, orgID, linkName string) (store.Connection, error) {
-	c, err := scanConnection(s.db.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM connections WHERE org_id = ? AND link_name = ?`, orgID, linkName))
+	c, err := scanConnection(s.queryRow(ctx, `SELECT `+connectionColumns+` FROM connections WHERE org_id = ? AND link_name = ?`, orgID, linkName))
 	if err != nil {
 		return store.Connection{}, notFound(err, "connection %q", linkName)
 	}
@@ -58,7 +58,7 @@ func (s *Store) GetConnection(ctx context.Context, orgID, linkName string) (stor
 
 // GetConnectionByID returns a connection by ID.
 func (s *Store) GetConnectionByID(ctx context.Context, orgID, id string) (store.Connection, error) {
-	c, err := scanConnection(s.db.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM connections WHERE org_id = ? AND id = ?`, orgID, id))
+	c, err := scanConnection(s.queryRow(ctx, `SELECT `+connectionColumns+` FROM connections WHERE org_id = ? AND id = ?`, orgID, id))
 	if err != nil {
 		return store.Connection{}, notFound(err, "connection %q", id)
 	}

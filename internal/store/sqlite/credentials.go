@@ -55,7 +55,7 @@ const credentialUpsert = `INSERT INTO credentials (` + credentialColumns + `) VA
 
 // GetCredential returns one user's credential of a connection.
 func (s *Store) GetCredential(ctx context.Context, orgID, connectionID, userID string) (store.Credential, error) {
-	c, err := scanCredential(s.db.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials
+	c, err := scanCredential(s.queryRow(ctx, `SELECT `+credentialColumns+` FROM credentials
 		WHERE org_id = ? AND connection_id = ? AND user_id = ?`, orgID, connectionID, userID))
 	if err != nil {
 		return store.Credential{}, notFound(err, "credential of user %q", userID)

@@ -149,7 +149,7 @@ func (s *Store) FinishDelivery(ctx context.Context, orgID, id, owner string, upd
 
 // GetDelivery returns a delivery by ID.
 func (s *Store) GetDelivery(ctx context.Context, orgID, id string) (store.Delivery, error) {
-	d, err := scanDelivery(s.db.QueryRowContext(ctx, deliveryByID, orgID, id))
+	d, err := scanDelivery(s.queryRow(ctx, deliveryByID, orgID, id))
 	if err != nil {
 		return store.Delivery{}, notFound(err, "delivery %q", id)
 	}

@@ -56,7 +56,7 @@ func (s *Store) CreateEvent(ctx context.Context, e store.Event, deliveries []sto
 func (s *Store) GetEvent(ctx context.Context, orgID, id string) (store.Event, error) {
 	var e store.Event
 	var data, created string
-	err := s.db.QueryRowContext(ctx, `SELECT org_id, id, type, data, source, created_by, created_at
+	err := s.queryRow(ctx, `SELECT org_id, id, type, data, source, created_by, created_at
 		FROM events WHERE org_id = ? AND id = ?`, orgID, id).
 		Scan(&e.OrgID, &e.ID, &e.Type, &data, &e.Source, &e.CreatedBy, &created)
 	if err != nil {

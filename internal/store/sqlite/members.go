@@ -25,7 +25,7 @@ func (s *Store) CreateOrg(ctx context.Context, org store.Org) error {
 func (s *Store) GetOrgByName(ctx context.Context, name string) (store.Org, error) {
 	var org store.Org
 	var created string
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, created_at FROM orgs WHERE name = ?`, name).
+	err := s.queryRow(ctx, `SELECT id, name, created_at FROM orgs WHERE name = ?`, name).
 		Scan(&org.ID, &org.Name, &created)
 	if err != nil {
 		return store.Org{}, notFound(err, "org %q", name)
@@ -36,7 +36,7 @@ func (s *Store) GetOrgByName(ctx context.Context, name string) (store.Org, error
 
 // GetOrg returns the org with the given ID.
 func (s *Store) GetOrg(ctx context.Context, orgID string) (store.Org, error) {
-	org, err := scanOrg(s.db.QueryRowContext(ctx, `SELECT id, name, created_at FROM orgs WHERE id = ?`, orgID))
+	org, err := scanOrg(s.queryRow(ctx, `SELECT id, name, created_at FROM orgs WHERE id = ?`, orgID))
 	if err != nil {
 		return store.Org{}, notFound(err, "org %q", orgID)
 	}
@@ -74,7 +74,7 @@ func scanOrg(row interface{ Scan(...any) error }) (store.Org, error) {
 // CountOrgs returns the number of orgs.
 func (s *Store) CountOrgs(ctx context.Context) (int, error) {
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM orgs`).Scan(&n); err != nil {
+	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM orgs`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting orgs: %w", err)
 	}
 	return n, nil
@@ -107,7 +107,7 @@ func scanUser(row interface{ Scan(...any) error }) (store.User, error) {
 
 // GetUser returns a user by ID.
 func (s *Store) GetUser(ctx context.Context, orgID, userID string) (store.User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE org_id = ? AND id = ?`, orgID, userID))
+	u, err := scanUser(s.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE org_id = ? AND id = ?`, orgID, userID))
 	if err != nil {
 		return store.User{}, notFound(err, "user %q", userID)
 	}
@@ -116,7 +116,7 @@ func (s *Store) GetUser(ctx context.Context, orgID, userID string) (store.User, 
 
 // GetUserByUsername returns a user by username.
 func (s *Store) GetUserByUsername(ctx context.Context, orgID, username string) (store.User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE org_id = ? AND username = ?`, orgID, username))
+	u, err := scanUser(s.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE org_id = ? AND username = ?`, orgID, username))
 	if err != nil {
 		return store.User{}, notFound(err, "user %q", username)
 	}
@@ -152,7 +152,7 @@ func scanAPIToken(row interface{ Scan(...any) error }) (store.APIToken, error) {
 
 // GetAPIToken returns an API token by ID.
 func (s *Store) GetAPIToken(ctx context.Context, orgID, tokenID string) (store.APIToken, error) {
-	t, err := scanAPIToken(s.db.QueryRowContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE org_id = ? AND id = ?`, orgID, tokenID))
+	t, err := scanAPIToken(s.queryRow(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE org_id = ? AND id = ?`, orgID, tokenID))
 	if err != nil {
 		return store.APIToken{}, notFound(err, "api token %q", tokenID)
 	}

@@ -41,7 +41,7 @@ func scanService(row interface{ Scan(...any) error }) (store.CustomService, erro
 
 // GetService returns a custom service by key.
 func (s *Store) GetService(ctx context.Context, orgID, key string) (store.CustomService, error) {
-	svc, err := scanService(s.db.QueryRowContext(ctx, `SELECT `+serviceColumns+` FROM services WHERE org_id = ? AND key = ?`, orgID, key))
+	svc, err := scanService(s.queryRow(ctx, `SELECT `+serviceColumns+` FROM services WHERE org_id = ? AND key = ?`, orgID, key))
 	if err != nil {
 		return store.CustomService{}, notFound(err, "service %q", key)
 	}

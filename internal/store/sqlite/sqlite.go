@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -27,6 +28,10 @@ var migrations embed.FS
 type Store struct {
 	db     *sql.DB
 	logger *slog.Logger
+	// statements caches the prepared statements of single-row reads,
+	// which calls through connections run several times per request;
+	// preparing them anew each time cost a quarter of the proxy's CPU.
+	statements sync.Map // query text -> *sql.Stmt
 }
 
 var _ store.Store = (*Store)(nil)
@@ -67,9 +72,31 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.db.PingContext(ctx)
 }
 
-// Close closes the database.
+// Close closes the prepared statements and the database.
 func (s *Store) Close() error {
+	s.statements.Range(func(_, stmt any) bool {
+		stmt.(*sql.Stmt).Close()
+		return true
+	})
 	return s.db.Close()
+}
+
+// queryRow runs a single-row read through a prepared statement kept for
+// the query's text. If preparing fails, the query runs unprepared, so the
+// error surfaces from Scan as it would without the cache.
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if cached, ok := s.statements.Load(query); ok {
+		return cached.(*sql.Stmt).QueryRowContext(ctx, args...)
+	}
+	stmt, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return s.db.QueryRowContext(ctx, query, args...)
+	}
+	if existing, loaded := s.statements.LoadOrStore(query, stmt); loaded {
+		stmt.Close()
+		stmt = existing.(*sql.Stmt)
+	}
+	return stmt.QueryRowContext(ctx, args...)
 }
 
 func (s *Store) migrate(ctx context.Context) error {

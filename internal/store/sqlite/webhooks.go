@@ -50,7 +50,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w store.Webhook) error {
 
 // GetWebhook returns a webhook by ID.
 func (s *Store) GetWebhook(ctx context.Context, orgID, id string) (store.Webhook, error) {
-	w, err := scanWebhook(s.db.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE org_id = ? AND id = ?`, orgID, id))
+	w, err := scanWebhook(s.queryRow(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE org_id = ? AND id = ?`, orgID, id))
 	if err != nil {
 		return store.Webhook{}, notFound(err, "webhook %q", id)
 	}
