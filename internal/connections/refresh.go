@@ -38,8 +38,8 @@ func (m *Manager) refresh(ctx context.Context, conn store.Connection, svc catalo
 }
 
 // refreshReason is what makes a credential due for refresh when its row is
-// re-read under the lease: the upstream rejected the sealed access token
-// stale; or, without stale, the token expires within within; or the
+// re-read under the lease. With stale set, the upstream rejected that
+// sealed access token. Otherwise the token expires within within, or the
 // credential was last connected or refreshed before idleBefore.
 type refreshReason struct {
 	stale      string

@@ -28,9 +28,9 @@ var migrations embed.FS
 type Store struct {
 	db     *sql.DB
 	logger *slog.Logger
-	// statements caches the prepared statements of single-row reads,
-	// which calls through connections run several times per request;
-	// preparing them anew each time cost a quarter of the proxy's CPU.
+	// statements caches the prepared statements of single-row reads. Calls
+	// through connections run several per request, and preparing them
+	// anew each time cost a quarter of the proxy's CPU.
 	statements sync.Map // query text -> *sql.Stmt
 }
 
