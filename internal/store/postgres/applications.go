@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/store/columns"
 
 	"github.com/jackc/pgx/v5"
 
@@ -17,8 +18,8 @@ func scanApplication(row pgx.Row) (store.Application, error) {
 	if err := row.Scan(&a.OrgID, &a.ID, &a.ServiceKey, &a.Name, &a.ClientID, &a.ClientSecretSealed, &a.Default, &created, &updated); err != nil {
 		return store.Application{}, err
 	}
-	a.CreatedAt = parseTime(created)
-	a.UpdatedAt = parseTime(updated)
+	a.CreatedAt = columns.ParseTime(created)
+	a.UpdatedAt = columns.ParseTime(updated)
 	return a, nil
 }
 
@@ -33,7 +34,7 @@ func (s *Store) CreateApplication(ctx context.Context, a store.Application) erro
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO applications (`+applicationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			a.OrgID, a.ID, a.ServiceKey, a.Name, a.ClientID, a.ClientSecretSealed, a.Default,
-			formatTime(a.CreatedAt), formatTime(a.UpdatedAt))
+			columns.FormatTime(a.CreatedAt), columns.FormatTime(a.UpdatedAt))
 		if isUniqueViolation(err) {
 			return fmt.Errorf("application %q: %w", a.ID, store.ErrConflict)
 		}
@@ -111,7 +112,7 @@ func (s *Store) UpdateApplication(ctx context.Context, orgID, id string, update 
 		}
 		if _, err := tx.Exec(ctx, `UPDATE applications SET name = $1, client_id = $2, client_secret_sealed = $3, is_default = $4,
 			updated_at = $5 WHERE org_id = $6 AND id = $7`,
-			a.Name, a.ClientID, a.ClientSecretSealed, a.Default, formatTime(a.UpdatedAt), orgID, id); err != nil {
+			a.Name, a.ClientID, a.ClientSecretSealed, a.Default, columns.FormatTime(a.UpdatedAt), orgID, id); err != nil {
 			return fmt.Errorf("updating application %q: %w", id, err)
 		}
 		if result, err = scanApplication(tx.QueryRow(ctx, query, orgID, id)); err != nil {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/store/columns"
 
 	"github.com/jackc/pgx/v5"
 
@@ -20,8 +21,8 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO audit_entries (`+auditColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		e.OrgID, e.ID, formatTime(e.At), e.ActorID, e.ActorName, e.Action, e.ConnectionID, e.LinkName, e.TargetType,
-		e.TargetID, encodeJSON(detail), e.RemoteAddr)
+		e.OrgID, e.ID, columns.FormatTime(e.At), e.ActorID, e.ActorName, e.Action, e.ConnectionID, e.LinkName, e.TargetType,
+		e.TargetID, columns.EncodeJSON(detail), e.RemoteAddr)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("audit entry %q: %w", e.ID, store.ErrConflict)
 	}
@@ -38,8 +39,8 @@ func scanAuditEntry(row pgx.Row) (store.AuditEntry, error) {
 		&e.TargetType, &e.TargetID, &detail, &e.RemoteAddr); err != nil {
 		return store.AuditEntry{}, err
 	}
-	e.At = parseTime(at)
-	e.Detail = decodeMap(detail)
+	e.At = columns.ParseTime(at)
+	e.Detail = columns.DecodeMap(detail)
 	return e, nil
 }
 

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/store/columns"
 
 	"github.com/jackc/pgx/v5"
 
@@ -19,9 +20,9 @@ func scanConnection(row pgx.Row) (store.Connection, error) {
 		&scopes, &c.UseLoginUserCredentials, &c.OwnerID, &created, &updated, &c.Region); err != nil {
 		return store.Connection{}, err
 	}
-	c.Scopes = decodeStrings(scopes)
-	c.CreatedAt = parseTime(created)
-	c.UpdatedAt = parseTime(updated)
+	c.Scopes = columns.DecodeStrings(scopes)
+	c.CreatedAt = columns.ParseTime(created)
+	c.UpdatedAt = columns.ParseTime(updated)
 	return c, nil
 }
 
@@ -29,8 +30,8 @@ func scanConnection(row pgx.Row) (store.Connection, error) {
 func (s *Store) CreateConnection(ctx context.Context, c store.Connection) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO connections (`+connectionColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		c.OrgID, c.ID, c.LinkName, c.Name, c.Description, c.ServiceKey, c.ApplicationID, encodeJSON(nonNil(c.Scopes)),
-		c.UseLoginUserCredentials, c.OwnerID, formatTime(c.CreatedAt), formatTime(c.UpdatedAt), c.Region)
+		c.OrgID, c.ID, c.LinkName, c.Name, c.Description, c.ServiceKey, c.ApplicationID, columns.EncodeJSON(nonNil(c.Scopes)),
+		c.UseLoginUserCredentials, c.OwnerID, columns.FormatTime(c.CreatedAt), columns.FormatTime(c.UpdatedAt), c.Region)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("connection %q: %w", c.LinkName, store.ErrConflict)
 	}
@@ -110,8 +111,8 @@ func (s *Store) UpdateConnection(ctx context.Context, orgID, linkName string, up
 		}
 		if _, err := tx.Exec(ctx, `UPDATE connections SET name = $1, description = $2, application_id = $3, scopes = $4,
 			use_login_user_credentials = $5, updated_at = $6 WHERE org_id = $7 AND id = $8`,
-			c.Name, c.Description, c.ApplicationID, encodeJSON(nonNil(c.Scopes)), c.UseLoginUserCredentials,
-			formatTime(c.UpdatedAt), orgID, current.ID); err != nil {
+			c.Name, c.Description, c.ApplicationID, columns.EncodeJSON(nonNil(c.Scopes)), c.UseLoginUserCredentials,
+			columns.FormatTime(c.UpdatedAt), orgID, current.ID); err != nil {
 			return fmt.Errorf("updating connection %q: %w", linkName, err)
 		}
 		if result, err = scanConnection(tx.QueryRow(ctx, query, orgID, current.ID)); err != nil {

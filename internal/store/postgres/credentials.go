@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/store/columns"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,14 +23,14 @@ func scanCredential(row pgx.Row) (store.Credential, error) {
 		&connected, &refreshed, &updated, &c.RefreshLeaseID, &leaseUntil); err != nil {
 		return store.Credential{}, err
 	}
-	c.Expiry = parseTime(expiry)
-	c.GrantedScopes = decodeStrings(scopes)
-	c.Extras = decodeMap(extras)
-	c.LastErrorAt = parseTime(errorAt)
-	c.ConnectedAt = parseTime(connected)
-	c.RefreshedAt = parseTime(refreshed)
-	c.UpdatedAt = parseTime(updated)
-	c.RefreshLeaseUntil = parseTime(leaseUntil)
+	c.Expiry = columns.ParseTime(expiry)
+	c.GrantedScopes = columns.DecodeStrings(scopes)
+	c.Extras = columns.DecodeMap(extras)
+	c.LastErrorAt = columns.ParseTime(errorAt)
+	c.ConnectedAt = columns.ParseTime(connected)
+	c.RefreshedAt = columns.ParseTime(refreshed)
+	c.UpdatedAt = columns.ParseTime(updated)
+	c.RefreshLeaseUntil = columns.ParseTime(leaseUntil)
 	return c, nil
 }
 
@@ -39,9 +40,9 @@ func credentialArgs(c store.Credential) []any {
 		extras = map[string]any{}
 	}
 	return []any{c.OrgID, c.ConnectionID, c.UserID, c.Status, c.AccessTokenSealed, c.RefreshTokenSealed, c.SecretsSealed,
-		c.TokenType, formatTime(c.Expiry), encodeJSON(nonNil(c.GrantedScopes)), encodeJSON(extras), c.LastError,
-		c.LastErrorClass, formatTime(c.LastErrorAt), formatTime(c.ConnectedAt), formatTime(c.RefreshedAt), formatTime(c.UpdatedAt),
-		c.RefreshLeaseID, formatTime(c.RefreshLeaseUntil)}
+		c.TokenType, columns.FormatTime(c.Expiry), columns.EncodeJSON(nonNil(c.GrantedScopes)), columns.EncodeJSON(extras), c.LastError,
+		c.LastErrorClass, columns.FormatTime(c.LastErrorAt), columns.FormatTime(c.ConnectedAt), columns.FormatTime(c.RefreshedAt), columns.FormatTime(c.UpdatedAt),
+		c.RefreshLeaseID, columns.FormatTime(c.RefreshLeaseUntil)}
 }
 
 const credentialUpsert = `INSERT INTO credentials (` + credentialColumns + `)
@@ -133,7 +134,7 @@ func (s *Store) DeleteCredential(ctx context.Context, orgID, connectionID, userI
 func (s *Store) CreateOAuthState(ctx context.Context, st store.OAuthState) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO oauth_states (org_id, id, connection_id, user_id, verifier_sealed, return_to, expires_at, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		st.OrgID, st.ID, st.ConnectionID, st.UserID, st.VerifierSealed, st.ReturnTo, formatTime(st.ExpiresAt), formatTime(st.CreatedAt))
+		st.OrgID, st.ID, st.ConnectionID, st.UserID, st.VerifierSealed, st.ReturnTo, columns.FormatTime(st.ExpiresAt), columns.FormatTime(st.CreatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("oauth state: %w", store.ErrConflict)
 	}
@@ -155,14 +156,14 @@ func (s *Store) TakeOAuthState(ctx context.Context, orgID, id string) (store.OAu
 	if err != nil {
 		return store.OAuthState{}, notFound(err, "oauth state")
 	}
-	st.ExpiresAt = parseTime(expires)
-	st.CreatedAt = parseTime(created)
+	st.ExpiresAt = columns.ParseTime(expires)
+	st.CreatedAt = columns.ParseTime(created)
 	return st, nil
 }
 
 // DeleteExpiredOAuthStates deletes states that expired before now.
 func (s *Store) DeleteExpiredOAuthStates(ctx context.Context, now time.Time) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM oauth_states WHERE expires_at < $1`, formatTime(now))
+	tag, err := s.pool.Exec(ctx, `DELETE FROM oauth_states WHERE expires_at < $1`, columns.FormatTime(now))
 	if err != nil {
 		return 0, fmt.Errorf("deleting expired oauth states: %w", err)
 	}
@@ -180,7 +181,7 @@ func (s *Store) ListRefreshDue(ctx context.Context, now, expiringBefore, idleBef
 			OR (CASE WHEN refreshed_at <> '' THEN refreshed_at ELSE connected_at END) < $4)
 		ORDER BY CASE WHEN expiry = '' THEN 1 ELSE 0 END, expiry, org_id, connection_id, user_id
 		LIMIT $5`,
-		store.StatusConnected, formatTime(now), formatTime(expiringBefore), formatTime(idleBefore), limitArg(limit))
+		store.StatusConnected, columns.FormatTime(now), columns.FormatTime(expiringBefore), columns.FormatTime(idleBefore), limitArg(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing credentials due for refresh: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/store/columns"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,19 +23,19 @@ func scanDelivery(row pgx.Row) (store.Delivery, error) {
 		&d.LastStatusCode, &d.LastError, &duration, &d.LastResponse, &created, &updated, &delivered); err != nil {
 		return store.Delivery{}, err
 	}
-	d.NextAttemptAt = parseTime(next)
-	d.LeaseUntil = parseTime(leaseUntil)
+	d.NextAttemptAt = columns.ParseTime(next)
+	d.LeaseUntil = columns.ParseTime(leaseUntil)
 	d.LastDuration = time.Duration(duration)
-	d.CreatedAt = parseTime(created)
-	d.UpdatedAt = parseTime(updated)
-	d.DeliveredAt = parseTime(delivered)
+	d.CreatedAt = columns.ParseTime(created)
+	d.UpdatedAt = columns.ParseTime(updated)
+	d.DeliveredAt = columns.ParseTime(delivered)
 	return d, nil
 }
 
 func deliveryArgs(d store.Delivery) []any {
-	return []any{d.OrgID, d.ID, d.WebhookID, d.EventID, d.Status, d.Attempts, formatTime(d.NextAttemptAt), d.LeaseOwner,
-		formatTime(d.LeaseUntil), d.LastStatusCode, d.LastError, int64(d.LastDuration), d.LastResponse,
-		formatTime(d.CreatedAt), formatTime(d.UpdatedAt), formatTime(d.DeliveredAt)}
+	return []any{d.OrgID, d.ID, d.WebhookID, d.EventID, d.Status, d.Attempts, columns.FormatTime(d.NextAttemptAt), d.LeaseOwner,
+		columns.FormatTime(d.LeaseUntil), d.LastStatusCode, d.LastError, int64(d.LastDuration), d.LastResponse,
+		columns.FormatTime(d.CreatedAt), columns.FormatTime(d.UpdatedAt), columns.FormatTime(d.DeliveredAt)}
 }
 
 // writeDelivery stores every field of d except its identity: org, ID,
@@ -43,8 +44,8 @@ func writeDelivery(ctx context.Context, tx pgx.Tx, d store.Delivery) error {
 	_, err := tx.Exec(ctx, `UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, lease_owner = $4,
 		lease_until = $5, last_status_code = $6, last_error = $7, last_duration_ns = $8, last_response = $9, updated_at = $10,
 		delivered_at = $11 WHERE org_id = $12 AND id = $13`,
-		d.Status, d.Attempts, formatTime(d.NextAttemptAt), d.LeaseOwner, formatTime(d.LeaseUntil), d.LastStatusCode,
-		d.LastError, int64(d.LastDuration), d.LastResponse, formatTime(d.UpdatedAt), formatTime(d.DeliveredAt), d.OrgID, d.ID)
+		d.Status, d.Attempts, columns.FormatTime(d.NextAttemptAt), d.LeaseOwner, columns.FormatTime(d.LeaseUntil), d.LastStatusCode,
+		d.LastError, int64(d.LastDuration), d.LastResponse, columns.FormatTime(d.UpdatedAt), columns.FormatTime(d.DeliveredAt), d.OrgID, d.ID)
 	if err != nil {
 		return fmt.Errorf("updating delivery %q: %w", d.ID, err)
 	}
@@ -94,7 +95,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now, leaseUnt
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, claimQuery, formatTime(now), limit, owner, formatTime(leaseUntil))
+	rows, err := s.pool.Query(ctx, claimQuery, columns.FormatTime(now), limit, owner, columns.FormatTime(leaseUntil))
 	if err != nil {
 		return nil, fmt.Errorf("claiming due deliveries: %w", err)
 	}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/store/columns"
 
 	"github.com/jackc/pgx/v5"
 
@@ -27,7 +28,7 @@ func (s *Store) CreateEvent(ctx context.Context, e store.Event, deliveries []sto
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO events (org_id, id, type, data, source, created_by, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			e.OrgID, e.ID, e.Type, encodeJSON(data), e.Source, e.CreatedBy, formatTime(e.CreatedAt))
+			e.OrgID, e.ID, e.Type, columns.EncodeJSON(data), e.Source, e.CreatedBy, columns.FormatTime(e.CreatedAt))
 		if isUniqueViolation(err) {
 			return fmt.Errorf("event %q: %w", e.ID, store.ErrConflict)
 		}
@@ -62,7 +63,7 @@ func (s *Store) GetEvent(ctx context.Context, orgID, id string) (store.Event, er
 	if err != nil {
 		return store.Event{}, notFound(err, "event %q", id)
 	}
-	e.Data = decodeMap(data)
-	e.CreatedAt = parseTime(created)
+	e.Data = columns.DecodeMap(data)
+	e.CreatedAt = columns.ParseTime(created)
 	return e, nil
 }

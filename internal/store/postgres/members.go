@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/store/columns"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,7 +14,7 @@ import (
 // CreateOrg inserts an org.
 func (s *Store) CreateOrg(ctx context.Context, org store.Org) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)`,
-		org.ID, org.Name, formatTime(org.CreatedAt))
+		org.ID, org.Name, columns.FormatTime(org.CreatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("org %q: %w", org.Name, store.ErrConflict)
 	}
@@ -56,7 +57,7 @@ func scanOrg(row pgx.Row) (store.Org, error) {
 	if err := row.Scan(&org.ID, &org.Name, &created); err != nil {
 		return store.Org{}, err
 	}
-	org.CreatedAt = parseTime(created)
+	org.CreatedAt = columns.ParseTime(created)
 	return org, nil
 }
 
@@ -72,7 +73,7 @@ func (s *Store) CountOrgs(ctx context.Context) (int, error) {
 // CreateUser inserts a user.
 func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO users (org_id, id, username, role, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		u.OrgID, u.ID, u.Username, u.Role, formatTime(u.CreatedAt))
+		u.OrgID, u.ID, u.Username, u.Role, columns.FormatTime(u.CreatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("user %q: %w", u.Username, store.ErrConflict)
 	}
@@ -90,7 +91,7 @@ func scanUser(row pgx.Row) (store.User, error) {
 	if err := row.Scan(&u.OrgID, &u.ID, &u.Username, &u.Role, &created); err != nil {
 		return store.User{}, err
 	}
-	u.CreatedAt = parseTime(created)
+	u.CreatedAt = columns.ParseTime(created)
 	return u, nil
 }
 
@@ -121,7 +122,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, t store.APIToken) error {
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO api_tokens (org_id, id, user_id, name, hash, permissions, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		t.OrgID, t.ID, t.UserID, t.Name, hash, encodeJSON(nonNil(t.Permissions)), formatTime(t.CreatedAt))
+		t.OrgID, t.ID, t.UserID, t.Name, hash, columns.EncodeJSON(nonNil(t.Permissions)), columns.FormatTime(t.CreatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("api token %q: %w", t.ID, store.ErrConflict)
 	}
@@ -139,9 +140,9 @@ func scanAPIToken(row pgx.Row) (store.APIToken, error) {
 	if err := row.Scan(&t.OrgID, &t.ID, &t.UserID, &t.Name, &t.Hash, &permissions, &created, &used); err != nil {
 		return store.APIToken{}, err
 	}
-	t.Permissions = decodeStrings(permissions)
-	t.CreatedAt = parseTime(created)
-	t.LastUsedAt = parseTime(used)
+	t.Permissions = columns.DecodeStrings(permissions)
+	t.CreatedAt = columns.ParseTime(created)
+	t.LastUsedAt = columns.ParseTime(used)
 	return t, nil
 }
 
@@ -157,7 +158,7 @@ func (s *Store) GetAPIToken(ctx context.Context, orgID, tokenID string) (store.A
 // TouchAPIToken records when a token was last used.
 func (s *Store) TouchAPIToken(ctx context.Context, orgID, tokenID string, at time.Time) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE org_id = $2 AND id = $3`,
-		formatTime(at), orgID, tokenID)
+		columns.FormatTime(at), orgID, tokenID)
 	if err != nil {
 		return fmt.Errorf("updating api token %q: %w", tokenID, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/store/columns"
 
 	"github.com/jackc/pgx/v5"
 
@@ -14,7 +15,7 @@ import (
 func (s *Store) CreateService(ctx context.Context, svc store.CustomService) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO services (org_id, key, definition, created_by, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`,
-		svc.OrgID, svc.Service.Key, encodeJSON(svc.Service), svc.CreatedBy, formatTime(svc.CreatedAt), formatTime(svc.UpdatedAt))
+		svc.OrgID, svc.Service.Key, columns.EncodeJSON(svc.Service), svc.CreatedBy, columns.FormatTime(svc.CreatedAt), columns.FormatTime(svc.UpdatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("service %q: %w", svc.Service.Key, store.ErrConflict)
 	}
@@ -35,8 +36,8 @@ func scanService(row pgx.Row) (store.CustomService, error) {
 	if err := json.Unmarshal([]byte(definition), &svc.Service); err != nil {
 		return store.CustomService{}, fmt.Errorf("decoding service definition: %w", err)
 	}
-	svc.CreatedAt = parseTime(created)
-	svc.UpdatedAt = parseTime(updated)
+	svc.CreatedAt = columns.ParseTime(created)
+	svc.UpdatedAt = columns.ParseTime(updated)
 	return svc, nil
 }
 
@@ -74,7 +75,7 @@ func (s *Store) UpdateService(ctx context.Context, orgID, key string, update fun
 		}
 		svc.Service.Key = key
 		if _, err := tx.Exec(ctx, `UPDATE services SET definition = $1, updated_at = $2 WHERE org_id = $3 AND key = $4`,
-			encodeJSON(svc.Service), formatTime(svc.UpdatedAt), orgID, key); err != nil {
+			columns.EncodeJSON(svc.Service), columns.FormatTime(svc.UpdatedAt), orgID, key); err != nil {
 			return fmt.Errorf("updating service %q: %w", key, err)
 		}
 		if result, err = scanService(tx.QueryRow(ctx, query, orgID, key)); err != nil {

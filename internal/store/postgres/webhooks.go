@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/store/columns"
 
 	"github.com/jackc/pgx/v5"
 
@@ -19,10 +20,10 @@ func scanWebhook(row pgx.Row) (store.Webhook, error) {
 		&w.Enabled, &w.MaxAttempts, &w.SecretSealed, &w.CreatedBy, &created, &updated); err != nil {
 		return store.Webhook{}, err
 	}
-	w.Headers = decodeStringMap(headers)
-	w.Events = decodeStrings(events)
-	w.CreatedAt = parseTime(created)
-	w.UpdatedAt = parseTime(updated)
+	w.Headers = columns.DecodeStringMap(headers)
+	w.Events = columns.DecodeStrings(events)
+	w.CreatedAt = columns.ParseTime(created)
+	w.UpdatedAt = columns.ParseTime(updated)
 	return w, nil
 }
 
@@ -30,15 +31,15 @@ func encodeHeaders(headers map[string]string) string {
 	if headers == nil {
 		headers = map[string]string{}
 	}
-	return encodeJSON(headers)
+	return columns.EncodeJSON(headers)
 }
 
 // CreateWebhook inserts a webhook.
 func (s *Store) CreateWebhook(ctx context.Context, w store.Webhook) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-		w.OrgID, w.ID, w.Name, w.URL, w.Method, encodeHeaders(w.Headers), w.Body, w.ConnectionID, encodeJSON(nonNil(w.Events)),
-		w.Enabled, w.MaxAttempts, w.SecretSealed, w.CreatedBy, formatTime(w.CreatedAt), formatTime(w.UpdatedAt))
+		w.OrgID, w.ID, w.Name, w.URL, w.Method, encodeHeaders(w.Headers), w.Body, w.ConnectionID, columns.EncodeJSON(nonNil(w.Events)),
+		w.Enabled, w.MaxAttempts, w.SecretSealed, w.CreatedBy, columns.FormatTime(w.CreatedAt), columns.FormatTime(w.UpdatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("webhook %q: %w", w.ID, store.ErrConflict)
 	}
@@ -98,8 +99,8 @@ func (s *Store) UpdateWebhook(ctx context.Context, orgID, id string, update func
 		if _, err := tx.Exec(ctx, `UPDATE webhooks SET name = $1, url = $2, method = $3, headers = $4, body = $5,
 			connection_id = $6, events = $7, enabled = $8, max_attempts = $9, secret_sealed = $10, updated_at = $11
 			WHERE org_id = $12 AND id = $13`,
-			w.Name, w.URL, w.Method, encodeHeaders(w.Headers), w.Body, w.ConnectionID, encodeJSON(nonNil(w.Events)),
-			w.Enabled, w.MaxAttempts, w.SecretSealed, formatTime(w.UpdatedAt), orgID, id); err != nil {
+			w.Name, w.URL, w.Method, encodeHeaders(w.Headers), w.Body, w.ConnectionID, columns.EncodeJSON(nonNil(w.Events)),
+			w.Enabled, w.MaxAttempts, w.SecretSealed, columns.FormatTime(w.UpdatedAt), orgID, id); err != nil {
 			return fmt.Errorf("updating webhook %q: %w", id, err)
 		}
 		if result, err = scanWebhook(tx.QueryRow(ctx, query, orgID, id)); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/store/columns"
 
 	"github.com/plugboard/plugboard/internal/store"
 )
@@ -18,8 +19,8 @@ func scanApplication(row interface{ Scan(...any) error }) (store.Application, er
 		return store.Application{}, err
 	}
 	a.Default = isDefault != 0
-	a.CreatedAt = parseTime(created)
-	a.UpdatedAt = parseTime(updated)
+	a.CreatedAt = columns.ParseTime(created)
+	a.UpdatedAt = columns.ParseTime(updated)
 	return a, nil
 }
 
@@ -34,7 +35,7 @@ func (s *Store) CreateApplication(ctx context.Context, a store.Application) erro
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO applications (`+applicationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.OrgID, a.ID, a.ServiceKey, a.Name, a.ClientID, a.ClientSecretSealed, boolInt(a.Default),
-			formatTime(a.CreatedAt), formatTime(a.UpdatedAt))
+			columns.FormatTime(a.CreatedAt), columns.FormatTime(a.UpdatedAt))
 		if isUniqueViolation(err) {
 			return fmt.Errorf("application %q: %w", a.ID, store.ErrConflict)
 		}
@@ -112,7 +113,7 @@ func (s *Store) UpdateApplication(ctx context.Context, orgID, id string, update 
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE applications SET name = ?, client_id = ?, client_secret_sealed = ?, is_default = ?, updated_at = ?
 			WHERE org_id = ? AND id = ?`,
-			a.Name, a.ClientID, a.ClientSecretSealed, boolInt(a.Default), formatTime(a.UpdatedAt), orgID, id); err != nil {
+			a.Name, a.ClientID, a.ClientSecretSealed, boolInt(a.Default), columns.FormatTime(a.UpdatedAt), orgID, id); err != nil {
 			return fmt.Errorf("updating application %q: %w", id, err)
 		}
 		if result, err = scanApplication(tx.QueryRowContext(ctx, query, orgID, id)); err != nil {

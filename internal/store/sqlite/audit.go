@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/store/columns"
 
 	"github.com/plugboard/plugboard/internal/store"
 )
@@ -17,8 +18,8 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 		detail = map[string]any{}
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_entries (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.OrgID, e.ID, formatTime(e.At), e.ActorID, e.ActorName, e.Action, e.ConnectionID, e.LinkName, e.TargetType,
-		e.TargetID, encodeJSON(detail), e.RemoteAddr)
+		e.OrgID, e.ID, columns.FormatTime(e.At), e.ActorID, e.ActorName, e.Action, e.ConnectionID, e.LinkName, e.TargetType,
+		e.TargetID, columns.EncodeJSON(detail), e.RemoteAddr)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("audit entry %q: %w", e.ID, store.ErrConflict)
 	}
@@ -65,8 +66,8 @@ func (s *Store) ListAudit(ctx context.Context, orgID string, opts store.ListAudi
 			&e.TargetType, &e.TargetID, &detail, &e.RemoteAddr); err != nil {
 			return nil, fmt.Errorf("reading audit entry: %w", err)
 		}
-		e.At = parseTime(at)
-		e.Detail = decodeMap(detail)
+		e.At = columns.ParseTime(at)
+		e.Detail = columns.DecodeMap(detail)
 		out = append(out, e)
 	}
 	return out, rows.Err()

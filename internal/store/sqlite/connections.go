@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/store/columns"
 
 	"github.com/plugboard/plugboard/internal/store"
 )
@@ -19,18 +20,18 @@ func scanConnection(row interface{ Scan(...any) error }) (store.Connection, erro
 		&scopes, &shared, &c.OwnerID, &created, &updated, &c.Region); err != nil {
 		return store.Connection{}, err
 	}
-	c.Scopes = decodeStrings(scopes)
+	c.Scopes = columns.DecodeStrings(scopes)
 	c.UseLoginUserCredentials = shared != 0
-	c.CreatedAt = parseTime(created)
-	c.UpdatedAt = parseTime(updated)
+	c.CreatedAt = columns.ParseTime(created)
+	c.UpdatedAt = columns.ParseTime(updated)
 	return c, nil
 }
 
 // CreateConnection inserts a connection.
 func (s *Store) CreateConnection(ctx context.Context, c store.Connection) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO connections (`+connectionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.OrgID, c.ID, c.LinkName, c.Name, c.Description, c.ServiceKey, c.ApplicationID, encodeJSON(nonNil(c.Scopes)),
-		boolInt(c.UseLoginUserCredentials), c.OwnerID, formatTime(c.CreatedAt), formatTime(c.UpdatedAt), c.Region)
+		c.OrgID, c.ID, c.LinkName, c.Name, c.Description, c.ServiceKey, c.ApplicationID, columns.EncodeJSON(nonNil(c.Scopes)),
+		boolInt(c.UseLoginUserCredentials), c.OwnerID, columns.FormatTime(c.CreatedAt), columns.FormatTime(c.UpdatedAt), c.Region)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("connection %q: %w", c.LinkName, store.ErrConflict)
 	}
@@ -126,8 +127,8 @@ func (s *Store) UpdateConnection(ctx context.Context, orgID, linkName string, up
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE connections SET name = ?, description = ?, application_id = ?, scopes = ?,
 			use_login_user_credentials = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
-			c.Name, c.Description, c.ApplicationID, encodeJSON(nonNil(c.Scopes)), boolInt(c.UseLoginUserCredentials),
-			formatTime(c.UpdatedAt), orgID, current.ID); err != nil {
+			c.Name, c.Description, c.ApplicationID, columns.EncodeJSON(nonNil(c.Scopes)), boolInt(c.UseLoginUserCredentials),
+			columns.FormatTime(c.UpdatedAt), orgID, current.ID); err != nil {
 			return fmt.Errorf("updating connection %q: %w", linkName, err)
 		}
 		if result, err = scanConnection(tx.QueryRowContext(ctx, query, orgID, current.ID)); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/store/columns"
 	"time"
 
 	"github.com/plugboard/plugboard/internal/store"
@@ -21,14 +22,14 @@ func scanCredential(row interface{ Scan(...any) error }) (store.Credential, erro
 		&connected, &refreshed, &updated, &c.RefreshLeaseID, &leaseUntil); err != nil {
 		return store.Credential{}, err
 	}
-	c.Expiry = parseTime(expiry)
-	c.GrantedScopes = decodeStrings(scopes)
-	c.Extras = decodeMap(extras)
-	c.LastErrorAt = parseTime(errorAt)
-	c.ConnectedAt = parseTime(connected)
-	c.RefreshedAt = parseTime(refreshed)
-	c.UpdatedAt = parseTime(updated)
-	c.RefreshLeaseUntil = parseTime(leaseUntil)
+	c.Expiry = columns.ParseTime(expiry)
+	c.GrantedScopes = columns.DecodeStrings(scopes)
+	c.Extras = columns.DecodeMap(extras)
+	c.LastErrorAt = columns.ParseTime(errorAt)
+	c.ConnectedAt = columns.ParseTime(connected)
+	c.RefreshedAt = columns.ParseTime(refreshed)
+	c.UpdatedAt = columns.ParseTime(updated)
+	c.RefreshLeaseUntil = columns.ParseTime(leaseUntil)
 	return c, nil
 }
 
@@ -38,9 +39,9 @@ func credentialArgs(c store.Credential) []any {
 		extras = map[string]any{}
 	}
 	return []any{c.OrgID, c.ConnectionID, c.UserID, c.Status, c.AccessTokenSealed, c.RefreshTokenSealed, c.SecretsSealed,
-		c.TokenType, formatTime(c.Expiry), encodeJSON(nonNil(c.GrantedScopes)), encodeJSON(extras), c.LastError,
-		c.LastErrorClass, formatTime(c.LastErrorAt), formatTime(c.ConnectedAt), formatTime(c.RefreshedAt), formatTime(c.UpdatedAt),
-		c.RefreshLeaseID, formatTime(c.RefreshLeaseUntil)}
+		c.TokenType, columns.FormatTime(c.Expiry), columns.EncodeJSON(nonNil(c.GrantedScopes)), columns.EncodeJSON(extras), c.LastError,
+		c.LastErrorClass, columns.FormatTime(c.LastErrorAt), columns.FormatTime(c.ConnectedAt), columns.FormatTime(c.RefreshedAt), columns.FormatTime(c.UpdatedAt),
+		c.RefreshLeaseID, columns.FormatTime(c.RefreshLeaseUntil)}
 }
 
 const credentialUpsert = `INSERT INTO credentials (` + credentialColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -142,7 +143,7 @@ func (s *Store) DeleteCredential(ctx context.Context, orgID, connectionID, userI
 func (s *Store) CreateOAuthState(ctx context.Context, st store.OAuthState) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO oauth_states (org_id, id, connection_id, user_id, verifier_sealed, return_to, expires_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		st.OrgID, st.ID, st.ConnectionID, st.UserID, st.VerifierSealed, st.ReturnTo, formatTime(st.ExpiresAt), formatTime(st.CreatedAt))
+		st.OrgID, st.ID, st.ConnectionID, st.UserID, st.VerifierSealed, st.ReturnTo, columns.FormatTime(st.ExpiresAt), columns.FormatTime(st.CreatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("oauth state: %w", store.ErrConflict)
 	}
@@ -163,8 +164,8 @@ func (s *Store) TakeOAuthState(ctx context.Context, orgID, id string) (store.OAu
 		if err != nil {
 			return notFound(err, "oauth state")
 		}
-		st.ExpiresAt = parseTime(expires)
-		st.CreatedAt = parseTime(created)
+		st.ExpiresAt = columns.ParseTime(expires)
+		st.CreatedAt = columns.ParseTime(created)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM oauth_states WHERE org_id = ? AND id = ?`, orgID, id); err != nil {
 			return fmt.Errorf("deleting oauth state: %w", err)
 		}
@@ -175,7 +176,7 @@ func (s *Store) TakeOAuthState(ctx context.Context, orgID, id string) (store.OAu
 
 // DeleteExpiredOAuthStates deletes states that expired before now.
 func (s *Store) DeleteExpiredOAuthStates(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM oauth_states WHERE expires_at < ?`, formatTime(now))
+	res, err := s.db.ExecContext(ctx, `DELETE FROM oauth_states WHERE expires_at < ?`, columns.FormatTime(now))
 	if err != nil {
 		return 0, fmt.Errorf("deleting expired oauth states: %w", err)
 	}
@@ -192,7 +193,7 @@ func (s *Store) ListRefreshDue(ctx context.Context, now, expiringBefore, idleBef
 			OR (CASE WHEN refreshed_at <> '' THEN refreshed_at ELSE connected_at END) < ?)
 		ORDER BY CASE WHEN expiry = '' THEN 1 ELSE 0 END, expiry, org_id, connection_id, user_id
 		LIMIT ?`,
-		store.StatusConnected, formatTime(now), formatTime(expiringBefore), formatTime(idleBefore), limit)
+		store.StatusConnected, columns.FormatTime(now), columns.FormatTime(expiringBefore), columns.FormatTime(idleBefore), limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing credentials due for refresh: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/store/columns"
 	"slices"
 	"time"
 
@@ -22,19 +23,19 @@ func scanDelivery(row interface{ Scan(...any) error }) (store.Delivery, error) {
 		&d.LastStatusCode, &d.LastError, &duration, &d.LastResponse, &created, &updated, &delivered); err != nil {
 		return store.Delivery{}, err
 	}
-	d.NextAttemptAt = parseTime(next)
-	d.LeaseUntil = parseTime(leaseUntil)
+	d.NextAttemptAt = columns.ParseTime(next)
+	d.LeaseUntil = columns.ParseTime(leaseUntil)
 	d.LastDuration = time.Duration(duration)
-	d.CreatedAt = parseTime(created)
-	d.UpdatedAt = parseTime(updated)
-	d.DeliveredAt = parseTime(delivered)
+	d.CreatedAt = columns.ParseTime(created)
+	d.UpdatedAt = columns.ParseTime(updated)
+	d.DeliveredAt = columns.ParseTime(delivered)
 	return d, nil
 }
 
 func deliveryArgs(d store.Delivery) []any {
-	return []any{d.OrgID, d.ID, d.WebhookID, d.EventID, d.Status, d.Attempts, formatTime(d.NextAttemptAt), d.LeaseOwner,
-		formatTime(d.LeaseUntil), d.LastStatusCode, d.LastError, int64(d.LastDuration), d.LastResponse,
-		formatTime(d.CreatedAt), formatTime(d.UpdatedAt), formatTime(d.DeliveredAt)}
+	return []any{d.OrgID, d.ID, d.WebhookID, d.EventID, d.Status, d.Attempts, columns.FormatTime(d.NextAttemptAt), d.LeaseOwner,
+		columns.FormatTime(d.LeaseUntil), d.LastStatusCode, d.LastError, int64(d.LastDuration), d.LastResponse,
+		columns.FormatTime(d.CreatedAt), columns.FormatTime(d.UpdatedAt), columns.FormatTime(d.DeliveredAt)}
 }
 
 // writeDelivery stores every field of d except its identity: org, ID,
@@ -43,8 +44,8 @@ func writeDelivery(ctx context.Context, tx *sql.Tx, d store.Delivery) error {
 	_, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, lease_owner = ?,
 		lease_until = ?, last_status_code = ?, last_error = ?, last_duration_ns = ?, last_response = ?, updated_at = ?,
 		delivered_at = ? WHERE org_id = ? AND id = ?`,
-		d.Status, d.Attempts, formatTime(d.NextAttemptAt), d.LeaseOwner, formatTime(d.LeaseUntil), d.LastStatusCode,
-		d.LastError, int64(d.LastDuration), d.LastResponse, formatTime(d.UpdatedAt), formatTime(d.DeliveredAt), d.OrgID, d.ID)
+		d.Status, d.Attempts, columns.FormatTime(d.NextAttemptAt), d.LeaseOwner, columns.FormatTime(d.LeaseUntil), d.LastStatusCode,
+		d.LastError, int64(d.LastDuration), d.LastResponse, columns.FormatTime(d.UpdatedAt), columns.FormatTime(d.DeliveredAt), d.OrgID, d.ID)
 	if err != nil {
 		return fmt.Errorf("updating delivery %q: %w", d.ID, err)
 	}
@@ -70,7 +71,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now, leaseUnt
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// The literal 'pending' lets SQLite use the partial index
 		// deliveries_due.
-		nowText := formatTime(now)
+		nowText := columns.FormatTime(now)
 		// The oldest due deliveries, more than the limit, from which orgs
 		// then take turns below.
 		rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
@@ -94,7 +95,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now, leaseUnt
 
 		claimed = takeTurns(claimed, limit)
 
-		untilText := formatTime(leaseUntil)
+		untilText := columns.FormatTime(leaseUntil)
 		for i := range claimed {
 			d := &claimed[i]
 			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE org_id = ? AND id = ?`,
@@ -102,7 +103,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now, leaseUnt
 				return fmt.Errorf("leasing delivery %q: %w", d.ID, err)
 			}
 			d.LeaseOwner = owner
-			d.LeaseUntil = parseTime(untilText)
+			d.LeaseUntil = columns.ParseTime(untilText)
 		}
 		return nil
 	})

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/store/columns"
 	"time"
 
 	"github.com/plugboard/plugboard/internal/store"
@@ -11,7 +12,7 @@ import (
 // CreateOrg inserts an org.
 func (s *Store) CreateOrg(ctx context.Context, org store.Org) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)`,
-		org.ID, org.Name, formatTime(org.CreatedAt))
+		org.ID, org.Name, columns.FormatTime(org.CreatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("org %q: %w", org.Name, store.ErrConflict)
 	}
@@ -30,7 +31,7 @@ func (s *Store) GetOrgByName(ctx context.Context, name string) (store.Org, error
 	if err != nil {
 		return store.Org{}, notFound(err, "org %q", name)
 	}
-	org.CreatedAt = parseTime(created)
+	org.CreatedAt = columns.ParseTime(created)
 	return org, nil
 }
 
@@ -67,7 +68,7 @@ func scanOrg(row interface{ Scan(...any) error }) (store.Org, error) {
 	if err := row.Scan(&org.ID, &org.Name, &created); err != nil {
 		return store.Org{}, err
 	}
-	org.CreatedAt = parseTime(created)
+	org.CreatedAt = columns.ParseTime(created)
 	return org, nil
 }
 
@@ -83,7 +84,7 @@ func (s *Store) CountOrgs(ctx context.Context) (int, error) {
 // CreateUser inserts a user.
 func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO users (org_id, id, username, role, created_at) VALUES (?, ?, ?, ?, ?)`,
-		u.OrgID, u.ID, u.Username, u.Role, formatTime(u.CreatedAt))
+		u.OrgID, u.ID, u.Username, u.Role, columns.FormatTime(u.CreatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("user %q: %w", u.Username, store.ErrConflict)
 	}
@@ -101,7 +102,7 @@ func scanUser(row interface{ Scan(...any) error }) (store.User, error) {
 	if err := row.Scan(&u.OrgID, &u.ID, &u.Username, &u.Role, &created); err != nil {
 		return store.User{}, err
 	}
-	u.CreatedAt = parseTime(created)
+	u.CreatedAt = columns.ParseTime(created)
 	return u, nil
 }
 
@@ -126,7 +127,7 @@ func (s *Store) GetUserByUsername(ctx context.Context, orgID, username string) (
 // CreateAPIToken inserts an API token.
 func (s *Store) CreateAPIToken(ctx context.Context, t store.APIToken) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens (org_id, id, user_id, name, hash, permissions, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		t.OrgID, t.ID, t.UserID, t.Name, t.Hash, encodeJSON(nonNil(t.Permissions)), formatTime(t.CreatedAt))
+		t.OrgID, t.ID, t.UserID, t.Name, t.Hash, columns.EncodeJSON(nonNil(t.Permissions)), columns.FormatTime(t.CreatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("api token %q: %w", t.ID, store.ErrConflict)
 	}
@@ -144,9 +145,9 @@ func scanAPIToken(row interface{ Scan(...any) error }) (store.APIToken, error) {
 	if err := row.Scan(&t.OrgID, &t.ID, &t.UserID, &t.Name, &t.Hash, &permissions, &created, &used); err != nil {
 		return store.APIToken{}, err
 	}
-	t.Permissions = decodeStrings(permissions)
-	t.CreatedAt = parseTime(created)
-	t.LastUsedAt = parseTime(used)
+	t.Permissions = columns.DecodeStrings(permissions)
+	t.CreatedAt = columns.ParseTime(created)
+	t.LastUsedAt = columns.ParseTime(used)
 	return t, nil
 }
 
@@ -162,7 +163,7 @@ func (s *Store) GetAPIToken(ctx context.Context, orgID, tokenID string) (store.A
 // TouchAPIToken records when a token was last used.
 func (s *Store) TouchAPIToken(ctx context.Context, orgID, tokenID string, at time.Time) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE org_id = ? AND id = ?`,
-		formatTime(at), orgID, tokenID)
+		columns.FormatTime(at), orgID, tokenID)
 	if err != nil {
 		return fmt.Errorf("updating api token %q: %w", tokenID, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/store/columns"
 
 	"github.com/plugboard/plugboard/internal/store"
 )
@@ -13,7 +14,7 @@ import (
 func (s *Store) CreateService(ctx context.Context, svc store.CustomService) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO services (org_id, key, definition, created_by, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)`,
-		svc.OrgID, svc.Service.Key, encodeJSON(svc.Service), svc.CreatedBy, formatTime(svc.CreatedAt), formatTime(svc.UpdatedAt))
+		svc.OrgID, svc.Service.Key, columns.EncodeJSON(svc.Service), svc.CreatedBy, columns.FormatTime(svc.CreatedAt), columns.FormatTime(svc.UpdatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("service %q: %w", svc.Service.Key, store.ErrConflict)
 	}
@@ -34,8 +35,8 @@ func scanService(row interface{ Scan(...any) error }) (store.CustomService, erro
 	if err := json.Unmarshal([]byte(definition), &svc.Service); err != nil {
 		return store.CustomService{}, fmt.Errorf("decoding service definition: %w", err)
 	}
-	svc.CreatedAt = parseTime(created)
-	svc.UpdatedAt = parseTime(updated)
+	svc.CreatedAt = columns.ParseTime(created)
+	svc.UpdatedAt = columns.ParseTime(updated)
 	return svc, nil
 }
 
@@ -82,7 +83,7 @@ func (s *Store) UpdateService(ctx context.Context, orgID, key string, update fun
 		}
 		svc.Service.Key = key
 		if _, err := tx.ExecContext(ctx, `UPDATE services SET definition = ?, updated_at = ? WHERE org_id = ? AND key = ?`,
-			encodeJSON(svc.Service), formatTime(svc.UpdatedAt), orgID, key); err != nil {
+			columns.EncodeJSON(svc.Service), columns.FormatTime(svc.UpdatedAt), orgID, key); err != nil {
 			return fmt.Errorf("updating service %q: %w", key, err)
 		}
 		if result, err = scanService(tx.QueryRowContext(ctx, query, orgID, key)); err != nil {

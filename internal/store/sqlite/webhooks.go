@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/plugboard/plugboard/internal/store/columns"
 
 	"github.com/plugboard/plugboard/internal/store"
 )
@@ -19,11 +20,11 @@ func scanWebhook(row interface{ Scan(...any) error }) (store.Webhook, error) {
 		&enabled, &w.MaxAttempts, &w.SecretSealed, &w.CreatedBy, &created, &updated); err != nil {
 		return store.Webhook{}, err
 	}
-	w.Headers = decodeStringMap(headers)
-	w.Events = decodeStrings(events)
+	w.Headers = columns.DecodeStringMap(headers)
+	w.Events = columns.DecodeStrings(events)
 	w.Enabled = enabled != 0
-	w.CreatedAt = parseTime(created)
-	w.UpdatedAt = parseTime(updated)
+	w.CreatedAt = columns.ParseTime(created)
+	w.UpdatedAt = columns.ParseTime(updated)
 	return w, nil
 }
 
@@ -31,14 +32,14 @@ func encodeHeaders(headers map[string]string) string {
 	if headers == nil {
 		headers = map[string]string{}
 	}
-	return encodeJSON(headers)
+	return columns.EncodeJSON(headers)
 }
 
 // CreateWebhook inserts a webhook.
 func (s *Store) CreateWebhook(ctx context.Context, w store.Webhook) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		w.OrgID, w.ID, w.Name, w.URL, w.Method, encodeHeaders(w.Headers), w.Body, w.ConnectionID, encodeJSON(nonNil(w.Events)),
-		boolInt(w.Enabled), w.MaxAttempts, w.SecretSealed, w.CreatedBy, formatTime(w.CreatedAt), formatTime(w.UpdatedAt))
+		w.OrgID, w.ID, w.Name, w.URL, w.Method, encodeHeaders(w.Headers), w.Body, w.ConnectionID, columns.EncodeJSON(nonNil(w.Events)),
+		boolInt(w.Enabled), w.MaxAttempts, w.SecretSealed, w.CreatedBy, columns.FormatTime(w.CreatedAt), columns.FormatTime(w.UpdatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("webhook %q: %w", w.ID, store.ErrConflict)
 	}
@@ -106,8 +107,8 @@ func (s *Store) UpdateWebhook(ctx context.Context, orgID, id string, update func
 		if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET name = ?, url = ?, method = ?, headers = ?, body = ?,
 			connection_id = ?, events = ?, enabled = ?, max_attempts = ?, secret_sealed = ?, updated_at = ?
 			WHERE org_id = ? AND id = ?`,
-			w.Name, w.URL, w.Method, encodeHeaders(w.Headers), w.Body, w.ConnectionID, encodeJSON(nonNil(w.Events)),
-			boolInt(w.Enabled), w.MaxAttempts, w.SecretSealed, formatTime(w.UpdatedAt), orgID, id); err != nil {
+			w.Name, w.URL, w.Method, encodeHeaders(w.Headers), w.Body, w.ConnectionID, columns.EncodeJSON(nonNil(w.Events)),
+			boolInt(w.Enabled), w.MaxAttempts, w.SecretSealed, columns.FormatTime(w.UpdatedAt), orgID, id); err != nil {
 			return fmt.Errorf("updating webhook %q: %w", id, err)
 		}
 		if result, err = scanWebhook(tx.QueryRowContext(ctx, query, orgID, id)); err != nil {
