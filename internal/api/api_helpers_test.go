@@ -483,7 +483,7 @@ type upstreamRequest struct {
 	Body       []byte
 }
 
-// upstream is an API on 127.0.0.1 that records every request and answers
+// upstream is an API on 127.0.0.1 that records every request and returns
 // {"ok": true} with a hop-by-hop header and a cookie, which the proxy must
 // strip.
 type upstream struct {

@@ -16,7 +16,7 @@ import (
 	"github.com/plugboard/plugboard/internal/store"
 )
 
-// tokenTouchInterval is how stale an API token's last-use time may get.
+// tokenTouchInterval is the longest an API token's recorded last use may lag.
 const tokenTouchInterval = time.Minute
 
 // Caller is the authenticated member of a request and the API token used.

@@ -17,7 +17,7 @@ var callbackPage = template.Must(template.New("callback").Parse(`<!doctype html>
 
 // oauthCallback completes the authorization code flow. With a return_to
 // path the browser goes there, with connected=<link> or error=<code> added;
-// otherwise a short page says how it went.
+// otherwise a short page reports the outcome.
 func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {

@@ -65,7 +65,7 @@ func TestServiceFiles(t *testing.T) {
 				t.Error("description is empty")
 			}
 			// A service with no scopes (API keys, Basic, or an OAuth
-			// provider without scopes, such as Mailchimp) says so.
+			// provider without scopes, such as Mailchimp) explains it in its description.
 			if len(s.Scopes) == 0 && !strings.Contains(strings.ToLower(s.Description), "scope") {
 				t.Error("no scopes declared and the description does not say why")
 			}

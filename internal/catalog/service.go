@@ -2,7 +2,7 @@
 // embedded as data files in the binary and validated when loaded.
 package catalog
 
-// AuthType is how a service authenticates.
+// AuthType is a service's authentication scheme.
 type AuthType string
 
 // Auth types a service may declare.
@@ -59,8 +59,8 @@ type Service struct {
 	// api_domain or instance_url, whose URL replaces the scheme and host of
 	// api_base_url when the credential has it.
 	APIBaseURLExtra string `json:"api_base_url_extra,omitempty"`
-	// CredentialPlacement is how API requests carry the access token; nil
-	// means "Authorization: Bearer {access_token}".
+	// CredentialPlacement is the header that carries the access token to
+	// the API. Nil means "Authorization: Bearer {access_token}".
 	CredentialPlacement *Placement `json:"credential_placement,omitempty"`
 	// DefaultTokenLifetime is the lifetime of an access token whose token
 	// response has no expires_in; zero means unknown.

@@ -237,8 +237,8 @@ func setQueryValue(rawQuery, name, value string) string {
 }
 
 // addFormValue sets a form value in req's body, which must be empty or
-// form-encoded and replayable (invoke bodies are; proxied bodies are when
-// they are small enough to buffer).
+// form-encoded and replayable. Invoke bodies are replayable, and proxied
+// bodies are when they are small enough to buffer.
 func addFormValue(req *http.Request, name, value string) error {
 	var data []byte
 	if req.Body != nil && req.Body != http.NoBody {

@@ -37,8 +37,8 @@ func (m *Manager) refresh(ctx context.Context, conn store.Connection, svc catalo
 	return m.refreshFor(ctx, conn, svc, cred.UserID, refreshReason{stale: stale, within: m.refreshSkew})
 }
 
-// refreshReason is what makes a credential due for refresh when its row is
-// re-read under the lease. With stale set, the upstream rejected that
+// refreshReason is the condition that makes a credential due for refresh
+// when its row is re-read under the lease. With stale set, the upstream rejected that
 // sealed access token. Otherwise the token expires within within, or the
 // credential was last connected or refreshed before idleBefore.
 type refreshReason struct {

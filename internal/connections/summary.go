@@ -30,7 +30,7 @@ type Summary struct {
 	LastError string
 }
 
-// Describe returns the connection's summary as actor sees it.
+// Describe returns the connection's summary for actor.
 func (m *Manager) Describe(ctx context.Context, actor Actor, conn store.Connection) (Summary, error) {
 	sum := Summary{Connection: conn, OwnerUsername: conn.OwnerID, GrantedScopes: []string{}, MissingScopes: []string{}}
 	if owner, err := m.store.GetUser(ctx, conn.OrgID, conn.OwnerID); err == nil {

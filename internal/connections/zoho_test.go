@@ -24,7 +24,7 @@ import (
 )
 
 // standInTLS returns a certificate authority pool and a server certificate
-// it signed for hosts, so a local server can answer as those hosts over
+// it signed for hosts, so a local server can serve those hosts over
 // https.
 func standInTLS(t *testing.T, hosts ...string) (*x509.CertPool, tls.Certificate) {
 	t.Helper()
@@ -63,7 +63,7 @@ func standInTLS(t *testing.T, hosts ...string) (*x509.CertPool, tls.Certificate)
 	return pool, tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: leafKey}
 }
 
-// zohoStandIn answers as Zoho's EU accounts and API servers: the token
+// zohoStandIn plays Zoho's EU accounts and API servers: the token
 // endpoint issues Zoho-style tokens with the account's api_domain, and the
 // CRM API accepts only the Zoho-oauthtoken header.
 type zohoStandIn struct {
@@ -111,7 +111,7 @@ func newZohoStandIn(t *testing.T, cert tls.Certificate) *zohoStandIn {
 
 // TestZohoCRMInEuropeanDataCentre creates a connection of the catalog's
 // Zoho CRM service in the EU data centre, connects it and calls the CRM API,
-// against a stand-in that answers for accounts.zoho.eu and www.zohoapis.eu.
+// against a stand-in that serves accounts.zoho.eu and www.zohoapis.eu.
 func TestZohoCRMInEuropeanDataCentre(t *testing.T) {
 	f := newFixture(t)
 	pool, cert := standInTLS(t, "accounts.zoho.eu", "www.zohoapis.eu")

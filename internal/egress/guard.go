@@ -31,10 +31,10 @@ type TransportOptions struct {
 	// the request has been written. Zero means no limit.
 	ResponseHeaderTimeout time.Duration
 
-	// StandIns maps "host:port" to the loopback address that answers for
-	// it, and RootCAs adds the certificate authorities that stand-ins
-	// present. Tests set them to play a provider's real hosts, such as
-	// accounts.zoho.eu:443, on 127.0.0.1; the server's flags never do.
+	// StandIns maps "host:port" to the loopback address that serves it,
+	// and RootCAs adds the certificate authorities that stand-ins present.
+	// Tests set them to play a provider's real hosts, such as
+	// accounts.zoho.eu:443, on 127.0.0.1. The server's flags never set them.
 	StandIns map[string]string
 	RootCAs  *x509.CertPool
 }

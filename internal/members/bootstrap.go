@@ -9,7 +9,7 @@ import (
 	"github.com/plugboard/plugboard/internal/store"
 )
 
-// BootstrapResult is what the first start created.
+// BootstrapResult is the outcome of the first start.
 type BootstrapResult struct {
 	Created bool
 	OrgID   string
@@ -20,7 +20,7 @@ type BootstrapResult struct {
 
 // Bootstrap creates the org "default" and its user "admin" when the database
 // has no org. The admin's API token is adminToken when it is set, which may
-// be any string of 32 or more characters; otherwise a new token is returned
+// be any string of 32 or more characters. Otherwise a new token is returned
 // to be shown once.
 func Bootstrap(ctx context.Context, st store.Store, adminToken string, now time.Time) (BootstrapResult, error) {
 	n, err := st.CountOrgs(ctx)

@@ -26,7 +26,7 @@ type recordedRequest struct {
 }
 
 // endpoint is a test token or revocation endpoint on 127.0.0.1 that records
-// every request and answers with respond.
+// every request and responds with respond.
 type endpoint struct {
 	server *httptest.Server
 
@@ -63,7 +63,7 @@ func newEndpoint(t *testing.T, respond http.HandlerFunc) *endpoint {
 	return e
 }
 
-// respondWith returns a handler that answers with status, content type and body.
+// respondWith returns a handler that responds with status, content type and body.
 func respondWith(status int, contentType, body string) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) {
 		if contentType != "" {

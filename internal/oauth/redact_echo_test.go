@@ -13,7 +13,7 @@ import (
 	"github.com/plugboard/plugboard/internal/catalog"
 )
 
-// echoingEndpoint answers every request with an error whose description
+// echoingEndpoint responds to every request with an error whose description
 // repeats the request's values after padding bytes of filler. A padding of
 // 185 puts the first secret across the 200-byte cut of descriptions.
 func echoingEndpoint(t *testing.T, status, padding int) *endpoint {

@@ -33,8 +33,8 @@ func ParseTime(s string) time.Time {
 	return t
 }
 
-// EncodeJSON returns v as JSON text. The values stored are plain slices
-// and maps of JSON types, so encoding cannot fail.
+// EncodeJSON returns v as JSON text. It panics if v cannot be encoded,
+// which the backends rule out by storing only slices and maps of JSON types.
 func EncodeJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
