@@ -347,6 +347,13 @@ type Webhook struct {
 	MaxAttempts int
 	// SecretSealed is the sealed signing secret of an unbound webhook.
 	SecretSealed string
+	// PreviousSecretSealed is the signing secret before the last rotation;
+	// requests carry its signature too until PreviousSecretUntil.
+	PreviousSecretSealed string
+	PreviousSecretUntil  time.Time
+	// DisabledReason says why plugboard disabled the webhook by itself;
+	// empty while enabled or when a member disabled it.
+	DisabledReason string
 	// CreatedBy is the member the webhook runs as, which decides whose
 	// credential a shared connection uses.
 	CreatedBy string
