@@ -132,6 +132,10 @@ type Store interface {
 	// so an accepted event is never without the deliveries it causes.
 	CreateEvent(ctx context.Context, event Event, deliveries []Delivery) error
 	GetEvent(ctx context.Context, orgID, id string) (Event, error)
+	// DeleteOldEvents deletes up to limit events of any org created before
+	// before, oldest first, with their deliveries, skipping events that
+	// still have a pending delivery, and returns how many it deleted.
+	DeleteOldEvents(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// ClaimDeliveries leases up to limit pending deliveries of any org whose
 	// NextAttemptAt is not after now and whose lease is free or lapsed, to
