@@ -35,6 +35,9 @@ func (s *Service) ApplyBase(base Service) {
 	if s.DocsURL == "" {
 		s.DocsURL = b.DocsURL
 	}
+	if s.SamplePath == "" {
+		s.SamplePath = b.SamplePath
+	}
 	if len(s.Regions) == 0 {
 		s.Regions, s.DefaultRegion = b.Regions, b.DefaultRegion
 	}

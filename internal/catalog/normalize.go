@@ -18,6 +18,7 @@ func (s *Service) Normalize() {
 	s.AuthType = AuthType(strings.TrimSpace(string(s.AuthType)))
 	s.APIBaseURL = normalizeURL(s.APIBaseURL)
 	s.DocsURL = normalizeURL(s.DocsURL)
+	s.SamplePath = strings.TrimSpace(s.SamplePath)
 
 	for i, h := range s.AllowedHosts {
 		s.AllowedHosts[i] = strings.ToLower(strings.TrimSpace(h))

@@ -48,6 +48,9 @@ type Service struct {
 	APIBaseURL   string          `json:"api_base_url"`
 	AllowedHosts []string        `json:"allowed_hosts,omitempty"`
 	DocsURL      string          `json:"docs_url,omitempty"`
+	// SamplePath is a path under api_base_url, with an optional query, that
+	// a plain GET request can call; the sample code of a connection uses it.
+	SamplePath string `json:"sample_path,omitempty"`
 
 	// Regions are the service's data centres. Their vars fill the {name}
 	// placeholders of the OAuth 2.0 endpoints, api_base_url and

@@ -83,6 +83,9 @@ func (s *Service) Validate() error {
 		v.add("api_base_url", "%s contains a query: remove it, because the proxy appends the caller's path and query", quoteShort(r.APIBaseURL))
 	}
 	v.checkURL("docs_url", s.DocsURL, false)
+	if problem := samplePathProblem(s.SamplePath); problem != "" {
+		v.add("sample_path", "%s", problem)
+	}
 	v.checkAllowedHosts(r.AllowedHosts)
 	v.checkScopes(s)
 	v.checkRegionURLs(s, region.ID)
