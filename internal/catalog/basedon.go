@@ -81,6 +81,11 @@ func mergeOAuth2(own, base *OAuth2Settings) *OAuth2Settings {
 	if out.TokenPath == "" {
 		out.TokenPath = base.TokenPath
 	}
+	// The base's hosts describe the base's endpoints, so they are kept only
+	// while every endpoint comes from the base.
+	if len(out.Hosts) == 0 && own.AuthorizationURL == "" && own.TokenURL == "" && own.RevocationURL == "" {
+		out.Hosts = slices.Clone(base.Hosts)
+	}
 	params := maps.Clone(base.AuthorizationParams)
 	if params == nil {
 		params = map[string]string{}

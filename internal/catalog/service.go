@@ -85,6 +85,12 @@ type OAuth2Settings struct {
 	ScopeSeparator      string            `json:"scope_separator,omitempty"`
 	AuthorizationParams map[string]string `json:"authorization_params,omitempty"`
 
+	// Hosts are the hosts of the authorization, token and revocation URLs,
+	// as host or host:port, with the same {name} placeholders as the URLs.
+	// Validate checks every endpoint against them when they are set, and
+	// every default OAuth 2.0 service sets them.
+	Hosts []string `json:"hosts,omitempty"`
+
 	// TokenPath is the dotted path of the object in the token response that
 	// contains access_token, refresh_token, expires_in, scope and token_type,
 	// such as "authed_user" for a Slack user token. Empty means the top level.

@@ -171,6 +171,7 @@ func (v *validator) checkOAuth2(authType AuthType, o *OAuth2Settings) {
 		v.checkURL("oauth2.token_url", o.TokenURL, false)
 	}
 	v.checkURL("oauth2.revocation_url", o.RevocationURL, false)
+	v.checkOAuth2Hosts(o)
 
 	switch o.TokenAuthMethod {
 	case ClientSecretBasic, ClientSecretPost, ClientSecretBasicUnencoded:
