@@ -243,51 +243,54 @@ func decodeRequest(t *testing.T, out string) requestJSON {
 	return got
 }
 
-// TestPythonSendsURL runs the Python snippet with urlopen replaced by a
-// stub that prints the request and exits.
-func TestPythonSendsURL(t *testing.T) {
-	python := lookTool(t, "python3")
-	const stub = `import json, runpy, sys, urllib.request
+// Stubs that replace the HTTP call of a snippet, print the request as
+// JSON and exit. Each takes the snippet's path as its first argument.
+const (
+	pythonStub = `import json, runpy, sys, urllib.request
 def urlopen(request):
     print(json.dumps({"url": request.full_url, "authorization": request.get_header("Authorization")}))
     sys.exit(0)
 urllib.request.urlopen = urlopen
 runpy.run_path(sys.argv[1])
 `
-	for _, c := range []Connection{acme, hostile} {
-		s, _ := Generate(Python, c)
-		got := decodeRequest(t, runTool(t, python, "-c", stub, writeSnippet(t, "sample.py", s.Code)))
-		if got.URL != c.ProxyURL() {
-			t.Errorf("python URL = %q, want %q", got.URL, c.ProxyURL())
-		}
-		if got.Authorization != "Bearer tok-123" {
-			t.Errorf("python Authorization = %q, want Bearer tok-123", got.Authorization)
-		}
-	}
-}
-
-// TestJavaScriptSendsURL runs the JavaScript snippet with fetch replaced
-// by a stub that prints the request and exits.
-func TestJavaScriptSendsURL(t *testing.T) {
-	node := lookTool(t, "node")
-	const stub = `globalThis.fetch = async (url, options) => {
+	javaScriptStub = `globalThis.fetch = async (url, options) => {
   console.log(JSON.stringify({url, authorization: options.headers.Authorization}));
   process.exit(0);
 };
 require(process.argv[1]);
 `
-	for _, c := range []Connection{acme, hostile} {
-		s, _ := Generate(JavaScript, c)
-		if strings.Contains(s.Code, "</script") {
-			t.Errorf("javascript code contains </script:\n%s", s.Code)
-		}
-		got := decodeRequest(t, runTool(t, node, "-e", stub, writeSnippet(t, "sample.js", s.Code)))
-		if got.URL != c.ProxyURL() {
-			t.Errorf("javascript URL = %q, want %q", got.URL, c.ProxyURL())
-		}
-		if got.Authorization != "Bearer tok-123" {
-			t.Errorf("javascript Authorization = %q, want Bearer tok-123", got.Authorization)
-		}
+)
+
+// TestSnippetsSendURL runs the Python and JavaScript snippets with their
+// HTTP call replaced by a stub, and checks the URL and token they send.
+func TestSnippetsSendURL(t *testing.T) {
+	tests := []struct {
+		lang, tool, flag, stub, file string
+	}{
+		{Python, "python3", "-c", pythonStub, "sample.py"},
+		{JavaScript, "node", "-e", javaScriptStub, "sample.js"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			tool := lookTool(t, tt.tool)
+			for _, c := range []Connection{acme, hostile} {
+				s, _ := Generate(tt.lang, c)
+				got := decodeRequest(t, runTool(t, tool, tt.flag, tt.stub, writeSnippet(t, tt.file, s.Code)))
+				if got.URL != c.ProxyURL() {
+					t.Errorf("URL = %q, want %q", got.URL, c.ProxyURL())
+				}
+				if got.Authorization != "Bearer tok-123" {
+					t.Errorf("Authorization = %q, want Bearer tok-123", got.Authorization)
+				}
+			}
+		})
+	}
+}
+
+func TestJavaScriptHasNoScriptEnd(t *testing.T) {
+	s, _ := Generate(JavaScript, hostile)
+	if strings.Contains(s.Code, "</script") {
+		t.Errorf("javascript code contains </script:\n%s", s.Code)
 	}
 }
 
