@@ -4,6 +4,9 @@
 // as written once the PLUGBOARD_TOKEN environment variable holds a plugboard
 // API token, and none contains a secret.
 //
+// connections.Manager.SampleCall builds the Connection of a stored
+// connection, with its URL resolved as the proxy resolves it.
+//
 // Text from a service or connection reaches a snippet in two ways. Names go
 // into comments, with control characters and line separators replaced by
 // spaces so a name cannot end the comment. URLs go into string literals,
