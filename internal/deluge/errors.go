@@ -24,11 +24,17 @@ func (e *SyntaxError) Error() string {
 type RuntimeError struct {
 	Line, Column int
 	Message      string
+	// Err is the Invoker's error when an invokeurl task failed, kept so
+	// callers can tell its kind with errors.As; Message already contains
+	// its text.
+	Err error
 }
 
 func (e *RuntimeError) Error() string {
 	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Message)
 }
+
+func (e *RuntimeError) Unwrap() error { return e.Err }
 
 func syntaxErrorf(pos Position, format string, args ...any) *SyntaxError {
 	return &SyntaxError{Line: pos.Line, Column: pos.Column, Message: fmt.Sprintf(format, args...)}

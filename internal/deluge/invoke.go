@@ -27,7 +27,9 @@ func (in *interp) invoke(x *InvokeExpr) (any, error) {
 		if ctxErr := in.ctx.Err(); ctxErr != nil {
 			return nil, in.contextError(x.At, ctxErr)
 		}
-		return nil, runtimeErrorf(x.At, "invokeurl failed: %v", err)
+		rerr := runtimeErrorf(x.At, "invokeurl failed: %v", err)
+		rerr.Err = err
+		return nil, rerr
 	}
 	if int64(len(resp.Body)) > in.limits.MaxResponseBytes {
 		return nil, runtimeErrorf(x.At, "invokeurl response exceeded the response limit of %d bytes", in.limits.MaxResponseBytes)

@@ -226,6 +226,10 @@ func TestInvokeErrors(t *testing.T) {
 			}
 		})
 	}
+	rerr := runError(t, tests[0].src, tests[0].env)
+	if !errors.Is(rerr, failing.err) {
+		t.Errorf("error %v does not wrap the Invoker's error", rerr)
+	}
 }
 
 func TestConnectionsListsLiteralNames(t *testing.T) {
