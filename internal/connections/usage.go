@@ -55,15 +55,11 @@ func (m *Manager) functionsClause(ctx context.Context, conn store.Connection) st
 }
 
 func quoteFunctionNames(fns []store.Function) string {
-	names := make([]string, 0, len(fns))
+	names := make([]string, len(fns))
 	for i, fn := range fns {
-		if i == maxNamedWebhooks {
-			names = append(names, fmt.Sprintf("and %d more", len(fns)-i))
-			break
-		}
-		names = append(names, fmt.Sprintf("%q", fn.Name))
+		names[i] = fn.Name
 	}
-	return strings.Join(names, ", ")
+	return quoteList(names)
 }
 
 func functionRefs(fns []store.Function) []map[string]string {
@@ -95,19 +91,28 @@ func (m *Manager) webhooksClause(ctx context.Context, conn store.Connection) str
 	return "; webhooks " + quoteNames(hooks) + " use it"
 }
 
-// maxNamedWebhooks bounds how many webhooks a message names.
+// maxNamedWebhooks bounds how many webhooks, or functions, a message names.
 const maxNamedWebhooks = 10
 
 func quoteNames(hooks []store.Webhook) string {
-	names := make([]string, 0, len(hooks))
+	names := make([]string, len(hooks))
 	for i, h := range hooks {
+		names[i] = h.Name
+	}
+	return quoteList(names)
+}
+
+// quoteList quotes the first maxNamedWebhooks names and counts the rest.
+func quoteList(names []string) string {
+	quoted := make([]string, 0, len(names))
+	for i, name := range names {
 		if i == maxNamedWebhooks {
-			names = append(names, fmt.Sprintf("and %d more", len(hooks)-i))
+			quoted = append(quoted, fmt.Sprintf("and %d more", len(names)-i))
 			break
 		}
-		names = append(names, fmt.Sprintf("%q", h.Name))
+		quoted = append(quoted, fmt.Sprintf("%q", name))
 	}
-	return strings.Join(names, ", ")
+	return strings.Join(quoted, ", ")
 }
 
 func webhookRefs(hooks []store.Webhook) []map[string]string {

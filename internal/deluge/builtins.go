@@ -159,6 +159,8 @@ func (in *interp) callMethod(x *MethodCall) (any, error) {
 		return nil, err
 	}
 	c := &call{in: in, pos: x.At, name: x.Name, args: args}
+
+	// isNull and toString apply to every value, null included.
 	name := lower(x.Name)
 	switch name {
 	case "isnull":
@@ -175,6 +177,7 @@ func (in *interp) callMethod(x *MethodCall) (any, error) {
 		}
 		return in.newText(x.At, text(recv))
 	}
+
 	var (
 		result any
 		known  bool

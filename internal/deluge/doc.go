@@ -50,7 +50,7 @@
 //   - invokeurl: the connection key names a plugboard connection by link
 //     name. Text given as parameters is sent as the body, as Zoho does; a map
 //     given as parameters travels in InvokeRequest.Parameters. A non-2xx
-//     answer is returned like any other, not raised. The keys files,
+//     response is returned like any other, not raised. The keys files,
 //     response-format and response-decoding are not supported.
 //   - Scripts are function bodies: there is no function header, no date
 //     type and no Zoho integration task (zoho.crm.* and the like).

@@ -20,7 +20,7 @@ type interp struct {
 	returned any
 }
 
-// flow tells a block's caller how the block ended.
+// flow is how a block ended, for the statement that ran it.
 type flow int
 
 const (
@@ -374,8 +374,8 @@ func compare(x *BinaryExpr, left, right any) (any, error) {
 }
 
 // arithmetic applies + - * / % to numbers. Two NUMBERs give a NUMBER, and
-// division of two NUMBERs truncates toward zero (7 / 2 is 3); a DECIMAL on
-// either side gives a DECIMAL.
+// their division truncates toward zero (7 / 2 is 3). A DECIMAL on either
+// side gives a DECIMAL.
 func arithmetic(x *BinaryExpr, left, right any) (any, error) {
 	li, lInt := left.(int64)
 	ri, rInt := right.(int64)

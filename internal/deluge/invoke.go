@@ -22,6 +22,7 @@ func (in *interp) invoke(x *InvokeExpr) (any, error) {
 	if in.calls > in.limits.MaxCalls {
 		return nil, runtimeErrorf(x.At, "run exceeded the call limit of %d invokeurl calls", in.limits.MaxCalls)
 	}
+
 	resp, err := in.env.Invoker.Invoke(in.ctx, req)
 	if err != nil {
 		if ctxErr := in.ctx.Err(); ctxErr != nil {
@@ -37,6 +38,7 @@ func (in *interp) invoke(x *InvokeExpr) (any, error) {
 	if err := in.allocate(x.At, int64(len(resp.Body))); err != nil {
 		return nil, err
 	}
+
 	body := responseValue(resp.Body)
 	if !detailed {
 		return body, nil

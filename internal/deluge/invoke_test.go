@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// recordingInvoker records requests and answers each with its response.
+// recordingInvoker records requests and returns response for each.
 type recordingInvoker struct {
 	requests []InvokeRequest
 	response InvokeResponse

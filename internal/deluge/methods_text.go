@@ -191,7 +191,7 @@ func (c *call) substring(s string) (any, bool, error) {
 }
 
 // replace runs replaceAll and replaceFirst. As in Zoho, the search text is a
-// regular expression unless a third argument true asks for plain text.
+// regular expression unless a third argument true selects plain text.
 // NOTE: Go's RE2 syntax replaces Java's regular expressions, so
 // look-arounds and back-references are rejected as invalid.
 func (c *call) replace(name, s string) (any, bool, error) {

@@ -84,15 +84,14 @@ type InvokeRequest struct {
 	MaxResponseBytes int64
 }
 
-// InvokeResponse is the answer of the upstream API.
+// InvokeResponse is the upstream API's response.
 type InvokeResponse struct {
 	StatusCode int
 	Header     http.Header
 	Body       []byte
 }
 
-// Env is what a run gets from outside: arguments become variables of the
-// script.
+// Env is the input of a run. Arguments become variables of the script.
 type Env struct {
 	Arguments map[string]any
 	Invoker   Invoker

@@ -74,7 +74,7 @@ func (m *Map) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Export converts a run-time value to a JSON-encodable value: maps stay
+// export converts a run-time value to a JSON-encodable value: maps stay
 // *Map (which encodes its keys in order) with exported values, lists become
 // []any.
 func export(v any) any {
@@ -260,7 +260,7 @@ func writeJSON(buf *bytes.Buffer, v any) error {
 func writeJSONString(buf *bytes.Buffer, s string) {
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)           // Encode fails only on unsupported types, never on a string
+	_ = enc.Encode(s)           // a string always encodes
 	buf.Truncate(buf.Len() - 1) // Encode appends a newline
 }
 
@@ -358,8 +358,8 @@ func sizeOf(v any) int64 {
 	return 0
 }
 
-// entryCost is what one list or map entry counts against the memory limit
-// beyond the text it holds.
+// entryCost is the charge, in bytes, of one list or map entry against the
+// memory limit, on top of the text the entry contains.
 const entryCost = 16
 
 // equal compares two values as Deluge's == does: numbers by value whatever

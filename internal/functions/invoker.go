@@ -80,8 +80,8 @@ func (inv *invoker) Invoke(ctx context.Context, req deluge.InvokeRequest) (delug
 
 // egressRequest translates an invokeurl task to an egress request. The
 // content-type key sets the Content-Type header. A KEY-VALUE body is sent
-// as JSON when the content type names JSON and form-encoded otherwise, as
-// Zoho sends a KEY-VALUE body; a LIST body is sent as JSON. Parameters go
+// as JSON when the content type names JSON. Otherwise it is form-encoded,
+// as Zoho sends a KEY-VALUE body. A LIST body is sent as JSON. Parameters go
 // into the query for GET and DELETE and become a form body for other
 // methods without a body, except that with a JSON content type they become
 // a JSON body.

@@ -13,7 +13,7 @@ import (
 
 // RunResult is the outcome of a successful run.
 type RunResult struct {
-	// Value is what the script returned, JSON-encodable.
+	// Value is the script's return value, JSON-encodable.
 	Value    any
 	Log      []string
 	Duration time.Duration
@@ -21,9 +21,10 @@ type RunResult struct {
 
 // Run runs a function as actor with the given arguments, which become
 // variables of the script. A script that fails returns a function_failed
-// problem with the line, column and log of the run; when an invokeurl task
-// failed, the problem also carries the call's code as call_error, such as
-// authorization_required, and its extra members, such as connect_url.
+// problem with the line, column and log of the run. When an invokeurl task
+// failed, the problem also carries the call's code as call_error (such as
+// authorization_required) and the call's extra members (such as
+// connect_url).
 func (s *Service) Run(ctx context.Context, actor connections.Actor, name string, args map[string]any) (RunResult, error) {
 	if !actor.CanUseCredentials() {
 		return RunResult{}, problem.Forbidden("forbidden",

@@ -211,6 +211,7 @@ func (s *Service) Create(ctx context.Context, actor connections.Actor, in Input)
 	if err := validLanguage(language); err != nil {
 		return Function{}, err
 	}
+
 	script := ""
 	if in.Script != nil {
 		script = *in.Script
@@ -219,6 +220,7 @@ func (s *Service) Create(ctx context.Context, actor connections.Actor, in Input)
 	if err != nil {
 		return Function{}, err
 	}
+
 	now := s.now()
 	fn := store.Function{
 		OrgID: actor.OrgID, ID: store.NewSortableID(now), Name: *in.Name, Language: language, Script: script,
