@@ -18,14 +18,27 @@ func runCLI(t *testing.T, inst *instance, args ...string) (string, error) {
 	return string(out), err
 }
 
-func TestCLIMainJob(t *testing.T) {
-	var gotKey, gotPath string
-	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gotKey, gotPath = r.Header.Get("X-API-Key"), r.URL.Path
+// devicesUpstream is an API on 127.0.0.1 that returns one device and
+// records the key and path of the last request.
+type devicesUpstream struct {
+	*httptest.Server
+	gotKey, gotPath string
+}
+
+func newDevicesUpstream(t *testing.T) *devicesUpstream {
+	t.Helper()
+	up := &devicesUpstream{}
+	up.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		up.gotKey, up.gotPath = r.Header.Get("X-API-Key"), r.URL.Path
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"devices":["pump-7"]}`))
 	}))
-	defer upstream.Close()
+	t.Cleanup(up.Close)
+	return up
+}
+
+func TestCLIMainJob(t *testing.T) {
+	upstream := newDevicesUpstream(t)
 	inst := startInstance(t)
 	v1 := inst.URL + "/v1"
 
@@ -54,8 +67,8 @@ func TestCLIMainJob(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"status_code": 200`) || !strings.Contains(out, "pump-7") {
 		t.Fatalf("plugboard invoke: %v\n%s", err, out)
 	}
-	if gotKey != "key-123" || gotPath != "/v2/devices" {
-		t.Errorf("upstream got key %q at path %q, want key-123 at /v2/devices", gotKey, gotPath)
+	if upstream.gotKey != "key-123" || upstream.gotPath != "/v2/devices" {
+		t.Errorf("upstream got key %q at path %q, want key-123 at /v2/devices", upstream.gotKey, upstream.gotPath)
 	}
 	out, err = runCLI(t, inst, "connection", "revoke", "plant_devices")
 	if err != nil || !strings.Contains(out, "revoked plant_devices") {

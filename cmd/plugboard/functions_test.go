@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,13 +10,7 @@ import (
 )
 
 func TestCLIFunction(t *testing.T) {
-	var gotKey, gotPath string
-	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gotKey, gotPath = r.Header.Get("X-API-Key"), r.URL.Path
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"devices":["pump-7"]}`))
-	}))
-	defer upstream.Close()
+	upstream := newDevicesUpstream(t)
 	inst := startInstance(t)
 	v1 := inst.URL + "/v1"
 	mustStatus(t, "create api_key service", call(t, "POST", v1+"/services", testAdminToken, map[string]any{
@@ -56,8 +49,8 @@ return response.get("devices").size() * factor;
 	if err != nil || !strings.Contains(out, `"result": 3`) || !strings.Contains(out, `{\"devices\":[\"pump-7\"]}`) {
 		t.Fatalf("plugboard function run: %v\n%s", err, out)
 	}
-	if gotKey != "key-123" || gotPath != "/v2/devices" {
-		t.Errorf("upstream got key %q at path %q, want key-123 at /v2/devices", gotKey, gotPath)
+	if upstream.gotKey != "key-123" || upstream.gotPath != "/v2/devices" {
+		t.Errorf("upstream got key %q at path %q, want key-123 at /v2/devices", upstream.gotKey, upstream.gotPath)
 	}
 
 	out, err = runCLI(t, inst, "function", "run", "count_devices")
