@@ -58,7 +58,8 @@
 // # Limits
 //
 // Limits bounds a run: Timeout (default 40 s, the whole run), MaxSteps
-// (default 200,000 statements and calls), MaxMemory (default 16 MiB of
+// (default 200,000 statements and calls, and a step per 32 values that
+// comparisons of maps and lists visit), MaxMemory (default 16 MiB of
 // text, keys and entries built, counted cumulatively), MaxCalls (default 50
 // invokeurl tasks) and MaxResponseBytes (default 5 MiB per response).
 // Exceeding one is a *RuntimeError that names the limit and its value.

@@ -51,6 +51,27 @@ func (in *interp) contextError(pos Position, err error) error {
 	return runtimeErrorf(pos, "run canceled")
 }
 
+// visitsPerStep is how many values a comparison or a containment check
+// visits for one step of the step limit. Charging these walks bounds the
+// work of scripts that compare or nest large maps and lists in a loop.
+const visitsPerStep = 32
+
+// chargeVisits counts the values a walk visited against the step limit.
+func (in *interp) chargeVisits(pos Position, visits int) error {
+	in.steps += visits / visitsPerStep
+	if in.steps > in.limits.MaxSteps {
+		return runtimeErrorf(pos, "run exceeded the step limit of %d steps", in.limits.MaxSteps)
+	}
+	return nil
+}
+
+// equal compares two values as == does and charges the comparison.
+func (in *interp) equal(pos Position, a, b any) (bool, error) {
+	var visits int
+	result := equalVisits(a, b, &visits)
+	return result, in.chargeVisits(pos, visits)
+}
+
 // allocate counts n bytes against the memory limit.
 func (in *interp) allocate(pos Position, n int64) error {
 	in.memory += n
@@ -225,8 +246,12 @@ func (in *interp) mapPut(pos Position, m *Map, key, value any) error {
 	if key == nil {
 		return runtimeErrorf(pos, "map key is null; use text keys")
 	}
-	if contains(value, m) {
+	var visits int
+	if reaches(value, m, &visits) {
 		return runtimeErrorf(pos, "cannot put a map into itself")
+	}
+	if err := in.chargeVisits(pos, visits); err != nil {
+		return err
 	}
 	k := text(key)
 	if _, ok := m.values[k]; !ok {
@@ -239,8 +264,12 @@ func (in *interp) mapPut(pos Position, m *Map, key, value any) error {
 }
 
 func (in *interp) listAdd(pos Position, l *List, value any) error {
-	if contains(value, l) {
+	var visits int
+	if reaches(value, l, &visits) {
 		return runtimeErrorf(pos, "cannot add a list to itself")
+	}
+	if err := in.chargeVisits(pos, visits); err != nil {
+		return err
 	}
 	if err := in.allocate(pos, entryCost); err != nil {
 		return err
@@ -297,9 +326,10 @@ func (in *interp) evalBinary(x *BinaryExpr) (any, error) {
 	}
 	switch x.Op {
 	case "==":
-		return equal(left, right), nil
+		return in.equal(x.At, left, right)
 	case "!=":
-		return !equal(left, right), nil
+		same, err := in.equal(x.At, left, right)
+		return !same, err
 	case "<", "<=", ">", ">=":
 		return compare(x, left, right)
 	case "+":

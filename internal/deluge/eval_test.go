@@ -47,6 +47,7 @@ func TestEvaluatorSemantics(t *testing.T) {
 		{"ifnull is lazy", `return ifnull("set", missing);`, `"set"`},
 		{"map remove missing", `return {"a": 1}.remove("b");`, `null`},
 		{"removeElement", `l = {"a", "b", "a"}; l.removeElement("a"); return l;`, `["b","a"]`},
+		{"distinct", `return {1, "1", 1.0, null, {"a": 1}, {"a": 1}, null, 2.5, true, true}.distinct();`, `[1,"1",null,{"a":1},2.5,true]`},
 		{"map values", `return {"a": 1, "b": 2}.values();`, `[1,2]`},
 		{"sort decimals and integers", `return {2, 1.5, -1}.sort();`, `[-1,1.5,2]`},
 		{"containValue", `return {"a": [1]}.containValue([1]);`, `true`},

@@ -47,6 +47,18 @@ for each i in {1,2,3,4,5,6,7,8,9,10} { l.add(i); }`, Env{Limits: Limits{MaxMemor
 		{"response size", `r = invokeurl [ url: "https://a.example" ];`,
 			Env{Invoker: &recordingInvoker{response: jsonResponse(`"` + strings.Repeat("x", 100) + `"`)}, Limits: Limits{MaxResponseBytes: 64}},
 			"invokeurl response exceeded the response limit of 64 bytes"},
+		{"steps of comparisons", `s = "0123456789";
+for each i in {1,2,3,4,5,6,7,8,9,10} { s = s + s; }
+big = s.toList("");
+copy = List(big);
+for each i in {1,2,3,4,5,6,7,8,9,10} { same = big == copy; }`, Env{Limits: Limits{MaxSteps: 1000}},
+			"run exceeded the step limit of 1000 steps"},
+		{"steps of nesting checks", `s = "0123456789";
+for each i in {1,2,3,4,5,6,7,8,9,10} { s = s + s; }
+big = s.toList("");
+outer = List();
+for each i in {1,2,3,4,5,6,7,8,9,10} { outer.add(big); }`, Env{Limits: Limits{MaxSteps: 1000}},
+			"run exceeded the step limit of 1000 steps"},
 		{"timeout", `r = invokeurl [ url: "https://a.example" ];`,
 			Env{Invoker: slowInvoker{}, Limits: Limits{Timeout: 50 * time.Millisecond}},
 			"run exceeded the time limit of 50ms"},

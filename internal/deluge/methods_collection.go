@@ -1,7 +1,9 @@
 package deluge
 
 import (
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -73,8 +75,9 @@ func (c *call) mapMethod(name string, m *Map) (any, bool, error) {
 			return nil, true, err
 		}
 		for _, k := range m.keys {
-			if equal(m.values[k], c.args[0]) {
-				return true, true, nil
+			same, err := in.equal(c.pos, m.values[k], c.args[0])
+			if err != nil || same {
+				return same, true, err
 			}
 		}
 		return false, true, nil
@@ -139,10 +142,11 @@ func (c *call) listMethod(name string, l *List) (any, bool, error) {
 		if err := c.arity(1, 1); err != nil {
 			return nil, true, err
 		}
-		if i := indexOf(l, c.args[0]); i >= 0 {
+		i, err := c.indexOf(l, c.args[0])
+		if i >= 0 {
 			l.items = append(l.items[:i], l.items[i+1:]...)
 		}
-		return nil, true, nil
+		return nil, true, err
 	case "size":
 		return int64(len(l.items)), true, c.arity(0, 0)
 	case "isempty":
@@ -151,12 +155,14 @@ func (c *call) listMethod(name string, l *List) (any, bool, error) {
 		if err := c.arity(1, 1); err != nil {
 			return nil, true, err
 		}
-		return indexOf(l, c.args[0]) >= 0, true, nil
+		i, err := c.indexOf(l, c.args[0])
+		return i >= 0, true, err
 	case "indexof":
 		if err := c.arity(1, 1); err != nil {
 			return nil, true, err
 		}
-		return int64(indexOf(l, c.args[0])), true, nil
+		i, err := c.indexOf(l, c.args[0])
+		return int64(i), true, err
 	case "clear":
 		l.items = nil
 		return nil, true, c.arity(0, 0)
@@ -164,26 +170,80 @@ func (c *call) listMethod(name string, l *List) (any, bool, error) {
 		if err := c.arity(0, 0); err != nil {
 			return nil, true, err
 		}
-		unique := &List{}
-		for _, item := range l.items {
-			if indexOf(unique, item) < 0 {
-				unique.items = append(unique.items, item)
-			}
+		unique, err := c.distinct(l)
+		if err != nil {
+			return nil, true, err
 		}
-		return methodResult(in.newList(c.pos, unique.items))
+		return methodResult(in.newList(c.pos, unique))
 	case "sort":
 		return c.sortList(l)
 	}
 	return nil, false, nil
 }
 
-func indexOf(l *List, v any) int {
+// indexOf returns the index of the first element equal to v, or -1.
+func (c *call) indexOf(l *List, v any) (int, error) {
 	for i, item := range l.items {
-		if equal(item, v) {
-			return i
+		same, err := c.in.equal(c.pos, item, v)
+		if err != nil || same {
+			return i, err
 		}
 	}
-	return -1
+	return -1, nil
+}
+
+// distinct returns the elements of l without repeats, in order. Scalars
+// are found again through a set keyed by value, so a long list of numbers
+// or text costs one pass; maps and lists are compared with the others.
+func (c *call) distinct(l *List) ([]any, error) {
+	var unique, collections []any
+	seen := map[string]bool{}
+	for _, item := range l.items {
+		if key, ok := scalarKey(item); ok {
+			if !seen[key] {
+				seen[key] = true
+				unique = append(unique, item)
+			}
+			continue
+		}
+		found := false
+		for _, other := range collections {
+			same, err := c.in.equal(c.pos, item, other)
+			if err != nil {
+				return nil, err
+			}
+			if same {
+				found = true
+				break
+			}
+		}
+		if !found {
+			collections = append(collections, item)
+			unique = append(unique, item)
+		}
+	}
+	return unique, nil
+}
+
+// scalarKey returns a key that two scalars share exactly when equal holds
+// between them: numbers by value, whatever their type.
+func scalarKey(v any) (string, bool) {
+	switch v := v.(type) {
+	case nil:
+		return "null", true
+	case bool:
+		return "b:" + strconv.FormatBool(v), true
+	case string:
+		return "t:" + v, true
+	case int64:
+		return "n:" + strconv.FormatInt(v, 10), true
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1<<63 {
+			return "n:" + strconv.FormatInt(int64(v), 10), true
+		}
+		return "n:" + strconv.FormatFloat(v, 'g', -1, 64), true
+	}
+	return "", false
 }
 
 // sortList sorts a list of numbers or of text in place, ascending unless

@@ -30,7 +30,9 @@ const (
 type Limits struct {
 	// Timeout bounds the whole run, invokeurl calls included.
 	Timeout time.Duration
-	// MaxSteps bounds statements run plus function and method calls.
+	// MaxSteps bounds statements run plus function and method calls. A
+	// comparison or nesting check of maps and lists also costs one step
+	// per 32 values it visits.
 	MaxSteps int
 	// MaxMemory bounds the bytes of text, keys and list and map entries
 	// (16 bytes each) the run builds. It counts what the run allocates over

@@ -365,6 +365,14 @@ const entryCost = 16
 // equal compares two values as Deluge's == does: numbers by value whatever
 // their type, text exactly, maps and lists by content.
 func equal(a, b any) bool {
+	var visits int
+	return equalVisits(a, b, &visits)
+}
+
+// equalVisits is equal that counts the values it compares in visits, so
+// the evaluator can charge the work against the step limit.
+func equalVisits(a, b any, visits *int) bool {
+	*visits++
 	if x, ok := toFloat(a); ok {
 		if y, ok := toFloat(b); ok {
 			if ai, ok := a.(int64); ok {
@@ -392,7 +400,7 @@ func equal(a, b any) bool {
 		}
 		for _, k := range a.keys {
 			bv, ok := bm.values[k]
-			if !ok || !equal(a.values[k], bv) {
+			if !ok || !equalVisits(a.values[k], bv, visits) {
 				return false
 			}
 		}
@@ -403,7 +411,7 @@ func equal(a, b any) bool {
 			return false
 		}
 		for i := range a.items {
-			if !equal(a.items[i], bl.items[i]) {
+			if !equalVisits(a.items[i], bl.items[i], visits) {
 				return false
 			}
 		}
@@ -422,22 +430,24 @@ func toFloat(v any) (float64, bool) {
 	return 0, false
 }
 
-// contains reports whether container holds target anywhere inside it, so a
-// map or list is never put into itself.
-func contains(container, target any) bool {
+// reaches reports whether target is container or lies anywhere inside it,
+// so a map or list is never put into itself. It counts the values it
+// visits in visits.
+func reaches(container, target any, visits *int) bool {
+	*visits++
 	if container == target {
 		return true
 	}
 	switch c := container.(type) {
 	case *Map:
 		for _, k := range c.keys {
-			if contains(c.values[k], target) {
+			if reaches(c.values[k], target, visits) {
 				return true
 			}
 		}
 	case *List:
 		for _, item := range c.items {
-			if contains(item, target) {
+			if reaches(item, target, visits) {
 				return true
 			}
 		}
