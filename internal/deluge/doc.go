@@ -57,10 +57,14 @@
 //
 // # Limits
 //
-// Limits bounds a run: Timeout (default 40 s, the whole run), MaxSteps
-// (default 200,000 statements and calls, and a step per 32 values that
-// comparisons of maps and lists visit), MaxMemory (default 16 MiB of
-// text, keys and entries built, counted cumulatively), MaxCalls (default 50
-// invokeurl tasks) and MaxResponseBytes (default 5 MiB per response).
-// Exceeding one is a *RuntimeError that names the limit and its value.
+// Limits bounds a run. Exceeding a limit is a *RuntimeError that names the
+// limit and its value.
+//
+//   - Timeout: 40 s by default, for the whole run.
+//   - MaxSteps: 200,000 by default. Statements and calls count one step
+//     each, and comparisons of maps and lists a step per 32 values visited.
+//   - MaxMemory: 16 MiB by default, of text, keys and entries built,
+//     counted cumulatively.
+//   - MaxCalls: 50 invokeurl tasks by default.
+//   - MaxResponseBytes: 5 MiB per response by default.
 package deluge

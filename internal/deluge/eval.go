@@ -20,7 +20,7 @@ type interp struct {
 	returned any
 }
 
-// flow is how a block ended, for the statement that ran it.
+// flow is the way a block ended: normally, or by break, continue or return.
 type flow int
 
 const (

@@ -193,8 +193,8 @@ func (c *call) indexOf(l *List, v any) (int, error) {
 }
 
 // distinct returns the elements of l without repeats, in order. Scalars
-// are found again through a set keyed by value, so a long list of numbers
-// or text costs one pass; maps and lists are compared with the others.
+// are looked up in a set keyed by value, so a long list of numbers or text
+// costs one pass. Maps and lists are compared with the earlier ones.
 func (c *call) distinct(l *List) ([]any, error) {
 	var unique, collections []any
 	seen := map[string]bool{}
