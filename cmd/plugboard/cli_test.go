@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -22,6 +23,8 @@ func runCLI(t *testing.T, inst *instance, args ...string) (string, error) {
 // records the key and path of the last request.
 type devicesUpstream struct {
 	*httptest.Server
+
+	mu              sync.Mutex
 	gotKey, gotPath string
 }
 
@@ -29,12 +32,21 @@ func newDevicesUpstream(t *testing.T) *devicesUpstream {
 	t.Helper()
 	up := &devicesUpstream{}
 	up.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		up.mu.Lock()
 		up.gotKey, up.gotPath = r.Header.Get("X-API-Key"), r.URL.Path
+		up.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"devices":["pump-7"]}`))
 	}))
 	t.Cleanup(up.Close)
 	return up
+}
+
+// last returns the key and path of the last request.
+func (up *devicesUpstream) last() (key, path string) {
+	up.mu.Lock()
+	defer up.mu.Unlock()
+	return up.gotKey, up.gotPath
 }
 
 func TestCLIMainJob(t *testing.T) {
@@ -67,8 +79,8 @@ func TestCLIMainJob(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"status_code": 200`) || !strings.Contains(out, "pump-7") {
 		t.Fatalf("plugboard invoke: %v\n%s", err, out)
 	}
-	if upstream.gotKey != "key-123" || upstream.gotPath != "/v2/devices" {
-		t.Errorf("upstream got key %q at path %q, want key-123 at /v2/devices", upstream.gotKey, upstream.gotPath)
+	if key, path := upstream.last(); key != "key-123" || path != "/v2/devices" {
+		t.Errorf("upstream got key %q at path %q, want key-123 at /v2/devices", key, path)
 	}
 	out, err = runCLI(t, inst, "connection", "revoke", "plant_devices")
 	if err != nil || !strings.Contains(out, "revoked plant_devices") {

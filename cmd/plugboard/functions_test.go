@@ -49,8 +49,8 @@ return response.get("devices").size() * factor;
 	if err != nil || !strings.Contains(out, `"result": 3`) || !strings.Contains(out, `{\"devices\":[\"pump-7\"]}`) {
 		t.Fatalf("plugboard function run: %v\n%s", err, out)
 	}
-	if upstream.gotKey != "key-123" || upstream.gotPath != "/v2/devices" {
-		t.Errorf("upstream got key %q at path %q, want key-123 at /v2/devices", upstream.gotKey, upstream.gotPath)
+	if key, path := upstream.last(); key != "key-123" || path != "/v2/devices" {
+		t.Errorf("upstream got key %q at path %q, want key-123 at /v2/devices", key, path)
 	}
 
 	out, err = runCLI(t, inst, "function", "run", "count_devices")
