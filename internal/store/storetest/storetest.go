@@ -73,6 +73,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Deliveries", testDeliveries},
 		{"ClaimDeliveries", testClaimDeliveries},
 		{"Audit", testAudit},
+		{"Functions", testFunctions},
+		{"ListFunctions", testListFunctions},
+		{"DeleteConnectionWithFunction", testDeleteConnectionWithFunction},
 	}
 	for _, group := range groups {
 		t.Run(group.name, func(t *testing.T) {
