@@ -376,3 +376,26 @@ func TestFunctionHostNotAllowed(t *testing.T) {
 		t.Errorf("upstream received %d requests, want none", n)
 	}
 }
+
+// TestFunctionInvokesWithoutConnection checks that an invokeurl task with
+// no connection reaches its absolute URL with no credential.
+func TestFunctionInvokesWithoutConnection(t *testing.T) {
+	s := newStack(t)
+	up := newUpstream(t)
+	script := fmt.Sprintf("r = invokeurl [ url: %q type: GET ];\ninfo r;", up.server.URL+"/public/status")
+	wantStatus(t, s.admin("POST", "/v1/functions", map[string]any{"name": "status", "script": script}), http.StatusCreated)
+
+	resp := s.admin("POST", "/v1/functions/status/run", nil)
+	wantStatus(t, resp, http.StatusOK)
+	run := decode[runBody](t, resp)
+	if strings.Join(run.Log, "\n") != `{"ok":true}` {
+		t.Errorf("log = %q, want the upstream's response", run.Log)
+	}
+	req := up.only(t)
+	if req.Method != "GET" || req.Path != "/public/status" {
+		t.Errorf("upstream got %s %s, want GET /public/status", req.Method, req.Path)
+	}
+	if got := req.Header.Get("Authorization"); got != "" {
+		t.Errorf("Authorization = %q, want none", got)
+	}
+}

@@ -50,10 +50,7 @@ var _ deluge.Invoker = (*invoker)(nil)
 // Invoke sends one request, the way POST /v1/invoke does.
 func (inv *invoker) Invoke(ctx context.Context, req deluge.InvokeRequest) (deluge.InvokeResponse, error) {
 	if req.Connection == "" {
-		// NOTE: invokeurl without a connection, which Zoho allows for public
-		// APIs, is not supported, as in POST /v1/invoke.
-		return deluge.InvokeResponse{}, &CallError{Code: "connection_required",
-			Message: `invokeurl without a connection is not supported; add connection: "<link name>"`}
+		return inv.invokePlain(ctx, req)
 	}
 	call, ok := inv.calls[req.Connection]
 	if !ok {
@@ -72,6 +69,24 @@ func (inv *invoker) Invoke(ctx context.Context, req deluge.InvokeRequest) (delug
 		return deluge.InvokeResponse{}, err
 	}
 	resp, err := inv.s.sender.Do(ctx, out, call.Allowlist, call.Authorizer)
+	if err != nil {
+		return deluge.InvokeResponse{}, callError(connections.EgressProblem(err, target.Host))
+	}
+	return deluge.InvokeResponse{StatusCode: resp.StatusCode, Header: resp.Header, Body: resp.Body}, nil
+}
+
+// invokePlain sends a task without a connection to its absolute URL with no
+// credential, under the rules of POST /v1/invoke without a connection.
+func (inv *invoker) invokePlain(ctx context.Context, req deluge.InvokeRequest) (deluge.InvokeResponse, error) {
+	target, err := inv.s.conns.PlainCallTarget(inv.actor, req.URL)
+	if err != nil {
+		return deluge.InvokeResponse{}, callError(err)
+	}
+	out, err := egressRequest(req, target)
+	if err != nil {
+		return deluge.InvokeResponse{}, err
+	}
+	resp, err := inv.s.sender.DoWithoutCredential(ctx, out)
 	if err != nil {
 		return deluge.InvokeResponse{}, callError(connections.EgressProblem(err, target.Host))
 	}
