@@ -64,6 +64,14 @@ func TestServiceFiles(t *testing.T) {
 			if s.Description == "" {
 				t.Error("description is empty")
 			}
+			// The description is shown to users choosing a service; remarks
+			// about facts the provider's documentation does not confirm
+			// belong in notes.
+			for _, remark := range []string{"not confirmed", "unconfirmed"} {
+				if strings.Contains(strings.ToLower(s.Description), remark) {
+					t.Errorf("description says %q: move maintainers' remarks to notes", remark)
+				}
+			}
 			// A service with no scopes (API keys, Basic, or an OAuth
 			// provider without scopes, such as Mailchimp) explains it in its description.
 			if len(s.Scopes) == 0 && !strings.Contains(strings.ToLower(s.Description), "scope") {
