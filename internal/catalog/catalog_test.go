@@ -141,6 +141,8 @@ func TestProviderSettings(t *testing.T) {
 		revocation bool
 	}{
 		{"github", " ", ClientSecretPost, true, nil, false},
+		{"github_app", " ", ClientSecretPost, true, nil, false},
+		{"box", " ", ClientSecretPost, false, nil, true},
 		{"google", " ", ClientSecretPost, true, map[string]string{"access_type": "offline", "prompt": "consent"}, true},
 		{"microsoft", " ", ClientSecretPost, true, nil, false},
 		{"slack", ",", ClientSecretBasic, false, nil, false},
