@@ -148,6 +148,8 @@ func TestProviderSettings(t *testing.T) {
 		{"linkedin", " ", ClientSecretPost, false, nil, false},
 		{"stripe", " ", ClientSecretPost, false, nil, false},
 		{"xero", " ", ClientSecretPost, false, nil, true},
+		{"twitter", " ", ClientSecretBasic, true, nil, true},
+		{"canva", " ", ClientSecretBasic, true, nil, false},
 		{"google", " ", ClientSecretPost, true, map[string]string{"access_type": "offline", "prompt": "consent"}, true},
 		{"microsoft", " ", ClientSecretPost, true, nil, false},
 		{"slack", ",", ClientSecretBasic, false, nil, false},
