@@ -150,6 +150,8 @@ func TestProviderSettings(t *testing.T) {
 		{"xero", " ", ClientSecretPost, false, nil, true},
 		{"twitter", " ", ClientSecretBasic, true, nil, true},
 		{"canva", " ", ClientSecretBasic, true, nil, false},
+		{"asana", " ", ClientSecretPost, true, nil, true},
+		{"linear", ",", ClientSecretPost, true, nil, false},
 		{"reddit", " ", ClientSecretBasic, false, map[string]string{"duration": "permanent"}, true},
 		{"google", " ", ClientSecretPost, true, map[string]string{"access_type": "offline", "prompt": "consent"}, true},
 		{"microsoft", " ", ClientSecretPost, true, nil, false},
