@@ -72,6 +72,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Deliveries", testDeliveries},
 		{"ClaimDeliveries", testClaimDeliveries},
 		{"Audit", testAudit},
+		{"AuthzClients", testAuthzClients},
+		{"AuthzRequests", testAuthzRequests},
+		{"AuthzTokens", testAuthzTokens},
+		{"AuthzSigningKeys", testAuthzSigningKeys},
 	}
 	for _, group := range groups {
 		t.Run(group.name, func(t *testing.T) {
