@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plugboard/plugboard/internal/authz"
 	"github.com/plugboard/plugboard/internal/connections"
 )
 
@@ -25,6 +26,8 @@ type config struct {
 	RefreshSkew        time.Duration
 	WebhookRetryBase   time.Duration
 	WebhookLease       time.Duration
+	AccessTokenTTL     time.Duration
+	RefreshTokenTTL    time.Duration
 	LogLevel           string
 	LogFormat          string
 	MasterKey          string
@@ -68,6 +71,18 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	}
 	fs.DurationVar(&c.WebhookLease, "webhook-lease", lease,
 		"how long an instance holds a webhook delivery it is sending; a delivery of an instance that died is sent again after it (env PLUGBOARD_WEBHOOK_LEASE)")
+	accessTTL, err := envDuration("PLUGBOARD_OAUTH2_ACCESS_TOKEN_LIFETIME", authz.DefaultAccessTokenLifetime)
+	if err != nil {
+		return config{}, err
+	}
+	fs.DurationVar(&c.AccessTokenTTL, "oauth2-access-token-lifetime", accessTTL,
+		"lifetime of the access tokens that plugboard's own authorization server issues, such as 1h (env PLUGBOARD_OAUTH2_ACCESS_TOKEN_LIFETIME)")
+	refreshTTL, err := envDuration("PLUGBOARD_OAUTH2_REFRESH_TOKEN_LIFETIME", authz.DefaultRefreshTokenLifetime)
+	if err != nil {
+		return config{}, err
+	}
+	fs.DurationVar(&c.RefreshTokenTTL, "oauth2-refresh-token-lifetime", refreshTTL,
+		"lifetime of the refresh tokens that plugboard's own authorization server issues, such as 720h (env PLUGBOARD_OAUTH2_REFRESH_TOKEN_LIFETIME)")
 	fs.StringVar(&c.LogLevel, "log-level", envOr("PLUGBOARD_LOG_LEVEL", "info"),
 		"log level: debug, info, warn or error (env PLUGBOARD_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr("PLUGBOARD_LOG_FORMAT", "text"),
@@ -80,6 +95,9 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	}
 	if c.WebhookRetryBase <= 0 || c.WebhookLease <= 0 {
 		return config{}, fmt.Errorf("--webhook-retry-base and --webhook-lease must be positive durations such as 5s")
+	}
+	if c.AccessTokenTTL <= 0 || c.RefreshTokenTTL <= 0 {
+		return config{}, fmt.Errorf("--oauth2-access-token-lifetime and --oauth2-refresh-token-lifetime must be positive durations such as 1h")
 	}
 	if c.RefreshSkew < 0 {
 		return config{}, fmt.Errorf("--refresh-skew %s is negative; use 0s or more", c.RefreshSkew)
