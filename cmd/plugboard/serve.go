@@ -116,6 +116,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Audit:       auditLog,
 		Events:      hooks.Publisher(),
 	})
+	// The op package of zitadel/oidc logs its protocol errors through
+	// slog's default logger, so those lines join plugboard's log.
+	slog.SetDefault(logger)
 	authServer, err := authz.New(authz.Options{
 		Store: st, Keyring: keyring, Applications: manager, PublicURL: c.PublicURL, Logger: logger,
 		AccessTokenLifetime: c.AccessTokenTTL, RefreshTokenLifetime: c.RefreshTokenTTL,
@@ -143,6 +146,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	root := http.NewServeMux()
 	root.Handle(authz.PathPrefix+"/", authServer.Handler())
+	root.Handle(authz.MetadataPath, authServer.Handler())
 	root.Handle("/", server.Handler())
 	httpServer := &http.Server{
 		Handler:           root,

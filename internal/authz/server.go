@@ -32,6 +32,11 @@ import (
 // the public URL plus this prefix.
 const PathPrefix = "/oauth2"
 
+// MetadataPath serves the server's metadata where RFC 8414 section 3
+// places it for an issuer with a path. The same document is at
+// PathPrefix + "/.well-known/openid-configuration".
+const MetadataPath = "/.well-known/oauth-authorization-server" + PathPrefix
+
 // Default token lifetimes.
 const (
 	DefaultAccessTokenLifetime  = time.Hour
@@ -179,10 +184,16 @@ func (s *Server) RedirectURI() string {
 	return s.publicURL + "/oauth/callback"
 }
 
-// Handler serves every path under PathPrefix: the op package's endpoints
-// and the consent page.
+// Handler serves every path under PathPrefix, the op package's endpoints
+// and the consent page, and MetadataPath.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+MetadataPath, func(w http.ResponseWriter, r *http.Request) {
+		r = r.Clone(r.Context())
+		r.URL.Path = "/.well-known/openid-configuration"
+		r.URL.RawPath = ""
+		s.provider.ServeHTTP(w, r)
+	})
 	mux.HandleFunc("GET "+PathPrefix+"/consent", s.showConsent)
 	mux.HandleFunc("POST "+PathPrefix+"/consent", s.answerConsent)
 	mux.Handle(PathPrefix+"/", http.StripPrefix(PathPrefix, s.provider))
