@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/plugboard/plugboard/internal/testkit"
 )
 
 // signInBinary builds, once per test run, a plugboard binary with the
@@ -413,5 +416,75 @@ func TestSelfServiceConsentDeny(t *testing.T) {
 	status, _, _ = browser.do(t, "POST", inst.URL+"/oauth2/consent", url.Values{"id": {id[1]}, "csrf_token": {"forged"}, "decision": {"accept"}})
 	if status != http.StatusForbidden {
 		t.Errorf("accept with a forged csrf_token: status %d, want 403", status)
+	}
+}
+
+// onInstance returns target with the host of inst, so a test can send a
+// step of a flow to another instance behind the same public URL.
+func onInstance(t *testing.T, target string, inst *instance) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := url.Parse(inst.URL)
+	u.Host = base.Host
+	return u.String()
+}
+
+// TestSelfServiceAcrossInstances runs the plugboard service's flow on two
+// instances that share one PostgreSQL database and one public URL, with
+// every step on the other instance than the one before: the authorization
+// server keeps no state in a process.
+func TestSelfServiceAcrossInstances(t *testing.T) {
+	databaseURL := testkit.NewPostgresDatabase(t)
+	binary, err := signInBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PLUGBOARD_MASTER_KEY", base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))
+	addr := freeAddr(t)
+	args := []string{"--database-url", databaseURL, "--public-url", "http://" + addr}
+	first := startInstanceWith(t, instanceOptions{Binary: binary, DataDir: t.TempDir(), Addr: addr, GuardEgress: true, Args: args})
+	second := startInstanceWith(t, instanceOptions{Binary: binary, DataDir: t.TempDir(), GuardEgress: true, Args: args})
+	admin := testAdminToken
+
+	mustStatus(t, "create connection", call(t, "POST", second.URL+"/v1/connections", admin, map[string]any{
+		"name": "Self", "service": "plugboard", "scopes": []string{"connections.read", "offline_access"},
+	}), http.StatusCreated)
+	resp := call(t, "POST", second.URL+"/v1/connections/self/connect", admin, map[string]string{})
+	mustStatus(t, "connect on the second instance", resp, http.StatusOK)
+	authURL, _ := resp.JSON(t)["authorization_url"].(string)
+
+	browser := newConsentBrowser(t, first, admin)
+	status, consentURL, body := browser.do(t, "GET", onInstance(t, authURL, second), nil)
+	if status != http.StatusFound {
+		t.Fatalf("authorization request on the second instance: status %d\n%s", status, body)
+	}
+	status, _, page := browser.do(t, "GET", onInstance(t, consentURL, first), nil)
+	if status != http.StatusOK {
+		t.Fatalf("consent page on the first instance: status %d\n%s", status, page)
+	}
+	csrf, id := csrfField.FindStringSubmatch(page), requestIDField.FindStringSubmatch(page)
+	if csrf == nil || id == nil {
+		t.Fatalf("consent page has no form:\n%s", page)
+	}
+	status, callbackURL, body := browser.do(t, "POST", second.URL+"/oauth2/consent",
+		url.Values{"id": {id[1]}, "csrf_token": {csrf[1]}, "decision": {"accept"}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("accept on the second instance: status %d\n%s", status, body)
+	}
+	status, redirect, body := browser.do(t, "GET", onInstance(t, callbackURL, first), nil)
+	if status != http.StatusFound || !strings.Contains(redirect, "/oauth/callback?code=") {
+		t.Fatalf("authorize callback on the first instance: status %d to %q\n%s", status, redirect, body)
+	}
+	mustStatus(t, "OAuth callback on the second instance", call(t, "GET", onInstance(t, redirect, second), "", nil), http.StatusOK)
+
+	for name, inst := range map[string]*instance{"first": first, "second": second} {
+		resp := call(t, "GET", inst.URL+"/v1/connections/self/proxy/connections", admin, nil)
+		mustStatus(t, "proxy on the "+name+" instance", resp, http.StatusOK)
+		if !strings.Contains(string(resp.Body), `"link_name":"self"`) {
+			t.Errorf("%s instance's call = %s, want the self connection", name, resp.Body)
+		}
 	}
 }
