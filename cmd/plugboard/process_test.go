@@ -90,7 +90,7 @@ type instanceOptions struct {
 	Args        []string
 }
 
-// startInstanceWith runs plugboard serve as opts say and waits until
+// startInstanceWith runs plugboard serve with opts and waits until
 // /readyz returns 200. The process is stopped with SIGTERM at cleanup.
 func startInstanceWith(t *testing.T, opts instanceOptions) *instance {
 	t.Helper()

@@ -107,7 +107,7 @@ func (b *consentBrowser) consentPage(t *testing.T, authURL string) string {
 	return page
 }
 
-// answer posts Accept or Deny on a consent page and follows the redirects
+// answer submits Accept or Deny on a consent page and follows the redirects
 // up to the client's redirect URI, which it returns.
 func (b *consentBrowser) answer(t *testing.T, inst *instance, page, decision string) *url.URL {
 	t.Helper()
@@ -171,7 +171,7 @@ func connectSelf(t *testing.T, inst *instance, apiToken, link string, wantScopes
 	}
 }
 
-// introspect asks the authorization server about a token with the
+// introspect sends a token to the introspection endpoint with the
 // client's credentials (RFC 7662).
 func introspect(t *testing.T, inst *instance, clientID, secret, token string) map[string]any {
 	t.Helper()
@@ -269,7 +269,7 @@ func TestSelfServiceEndToEnd(t *testing.T) {
 	}
 	connectSelf(t, inst, admin, "self", "connections.read", "connections.use", "offline_access")
 
-	// Through the proxy and through invoke, plugboard's own API answers.
+	// Through the proxy and through invoke, plugboard's own API responds.
 	resp = call(t, "GET", v1+"/connections/self/proxy/connections", admin, nil)
 	mustStatus(t, "list connections through the proxy", resp, http.StatusOK)
 	if !strings.Contains(string(resp.Body), `"link_name":"self"`) {

@@ -27,7 +27,7 @@ type Caller struct {
 	Actor connections.Actor
 	// Token is the API token; its zero value for an access token.
 	Token store.APIToken
-	// Access is what an access token grants; nil for an API token.
+	// Access is the grant of an access token, or nil for an API token.
 	Access *authz.Access
 }
 

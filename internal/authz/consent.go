@@ -53,18 +53,8 @@ func (s *Server) signedIn(r *http.Request) (connections.Actor, bool) {
 // member, after sending a visitor to sign in first.
 func (s *Server) showConsent(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
-	req, ok := s.consentRequest(w, r, id)
+	req, actor, ok := s.consentParties(w, r, id)
 	if !ok {
-		return
-	}
-	actor, ok := s.signedIn(r)
-	if !ok {
-		http.Redirect(w, r, s.loginURL(consentPath(id)), http.StatusSeeOther)
-		return
-	}
-	if actor.OrgID != req.OrgID {
-		s.renderError(w, http.StatusForbidden, "Another organization",
-			"This application belongs to another organization than the one you are signed in to. Sign in to that organization and start again.")
 		return
 	}
 
@@ -106,18 +96,8 @@ func (s *Server) answerConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PostForm.Get("id")
-	req, ok := s.consentRequest(w, r, id)
+	req, actor, ok := s.consentParties(w, r, id)
 	if !ok {
-		return
-	}
-	actor, ok := s.signedIn(r)
-	if !ok {
-		http.Redirect(w, r, s.loginURL(consentPath(id)), http.StatusSeeOther)
-		return
-	}
-	if actor.OrgID != req.OrgID {
-		s.renderError(w, http.StatusForbidden, "Another organization",
-			"This application belongs to another organization than the one you are signed in to.")
 		return
 	}
 
@@ -141,12 +121,12 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, req store.AuthzR
 		return nil
 	})
 	if errors.Is(err, errAnswered) || errors.Is(err, store.ErrNotFound) {
-		s.renderError(w, http.StatusConflict, "Already answered", "This request was answered already. Go back to the application and start again.")
+		s.renderError(w, http.StatusConflict, "Already decided", "This request was accepted or denied already. Go back to the application and start again.")
 		return
 	}
 	if err != nil {
 		s.logger.Error("recording consent failed", "org_id", req.OrgID, "client_id", req.ClientID, "user_id", actor.UserID, "err", err)
-		s.renderError(w, http.StatusInternalServerError, "Something went wrong", "Your answer could not be saved. Try again later.")
+		s.renderError(w, http.StatusInternalServerError, "Something went wrong", "Your decision could not be saved. Try again later.")
 		return
 	}
 	s.logger.Info("member consented to a client of the authorization server", "org_id", req.OrgID,
@@ -175,8 +155,29 @@ func (s *Server) deny(w http.ResponseWriter, r *http.Request, req store.AuthzReq
 	http.Redirect(w, r, target.String(), http.StatusSeeOther)
 }
 
+// consentParties returns the pending request of id and the signed-in
+// member of its org. Otherwise it sends a visitor to sign in, or writes an
+// error page, and returns false.
+func (s *Server) consentParties(w http.ResponseWriter, r *http.Request, id string) (store.AuthzRequest, connections.Actor, bool) {
+	req, ok := s.consentRequest(w, r, id)
+	if !ok {
+		return store.AuthzRequest{}, connections.Actor{}, false
+	}
+	actor, ok := s.signedIn(r)
+	if !ok {
+		http.Redirect(w, r, s.loginURL(consentPath(id)), http.StatusSeeOther)
+		return store.AuthzRequest{}, connections.Actor{}, false
+	}
+	if actor.OrgID != req.OrgID {
+		s.renderError(w, http.StatusForbidden, "Another organization",
+			"This application belongs to another organization than the one you are signed in to. Sign in to that organization and start again.")
+		return store.AuthzRequest{}, connections.Actor{}, false
+	}
+	return req, actor, true
+}
+
 // errAnswered is returned when a request was accepted before.
-var errAnswered = errors.New("authorization request answered already")
+var errAnswered = errors.New("authorization request decided already")
 
 // consentRequest returns the live, unanswered request of id, or writes an
 // error page and returns false.
@@ -193,7 +194,7 @@ func (s *Server) consentRequest(w http.ResponseWriter, r *http.Request, id strin
 		return store.AuthzRequest{}, false
 	}
 	if req.UserID != "" {
-		s.renderError(w, http.StatusConflict, "Already answered", "This request was answered already. Go back to the application and start again.")
+		s.renderError(w, http.StatusConflict, "Already decided", "This request was accepted or denied already. Go back to the application and start again.")
 		return store.AuthzRequest{}, false
 	}
 	return req, true

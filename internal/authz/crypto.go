@@ -7,7 +7,7 @@ import (
 	"github.com/plugboard/plugboard/internal/secrets"
 )
 
-// sealedAD binds the values the op package asks to encrypt, so they open
+// sealedAD binds the values that the op package encrypts, so they open
 // only as authorization codes or access tokens of this server.
 var sealedAD = secrets.AD{OrgID: "plugboard", Table: "authz", Column: "sealed_value", RowID: "v1"}
 

@@ -137,7 +137,7 @@ func (f *fixture) browser(t *testing.T, user *store.User) *http.Client {
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-// authRequest is the parameters of an authorization request.
+// authParams are the parameters of an authorization request.
 type authParams struct {
 	clientID, redirectURI, scope, state, challenge, method string
 }
@@ -267,7 +267,7 @@ func (f *fixture) postClient(t *testing.T, endpoint, clientID, secret string, fo
 	body, _ := io.ReadAll(resp.Body)
 	out := tokenResponse{}
 	if len(strings.TrimSpace(string(body))) > 0 && string(body) != "null" {
-		// The op package answers a failed client authentication at the
+		// The op package reports a failed client authentication at the
 		// introspection endpoint in plain text.
 		if err := json.Unmarshal(body, &out); err != nil && resp.StatusCode == http.StatusOK {
 			t.Fatalf("POST %s: status %d, body is not JSON: %s", endpoint, resp.StatusCode, body)

@@ -17,8 +17,9 @@ import (
 	"github.com/plugboard/plugboard/internal/store"
 )
 
-// signingAlgorithm signs ID tokens: ECDSA on P-256, because its keys are
-// made in microseconds, so an org's first key costs nothing noticeable.
+// signingAlgorithm signs ID tokens: ECDSA on P-256, whose keys take well
+// under a millisecond to generate, so an org's first token request does not
+// wait for key generation as it would for RSA.
 const signingAlgorithm = jose.ES256
 
 func signingKeyAD(orgID, keyID string) secrets.AD {

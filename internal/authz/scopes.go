@@ -2,7 +2,7 @@ package authz
 
 import "slices"
 
-// ScopeOfflineAccess asks for a refresh token, so a client keeps access
+// ScopeOfflineAccess requests a refresh token, so a client keeps access
 // after the access token expires.
 const ScopeOfflineAccess = "offline_access"
 

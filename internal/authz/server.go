@@ -28,8 +28,8 @@ import (
 	"github.com/plugboard/plugboard/internal/store"
 )
 
-// PathPrefix is where the authorization server is mounted; the issuer is
-// the public URL plus this prefix.
+// PathPrefix is the path the authorization server is mounted under. The
+// issuer is the public URL plus this prefix.
 const PathPrefix = "/oauth2"
 
 // MetadataPath serves the server's metadata where RFC 8414 section 3
@@ -102,7 +102,7 @@ type Server struct {
 	logger    *slog.Logger
 }
 
-// Access is what a valid access token grants.
+// Access is the grant of a valid access token.
 type Access struct {
 	OrgID     string
 	UserID    string

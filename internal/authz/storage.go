@@ -97,7 +97,7 @@ func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret 
 
 // CreateAuthRequest stores a request after the checks that the op package
 // leaves to storage: PKCE with S256, the code response type, and scopes
-// that this server knows.
+// that this server defines.
 func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
 	orgID, err := orgOfClient(req.ClientID)
 	if err != nil {
@@ -257,7 +257,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, request op.T
 	refreshGrant := grant
 	if r, ok := request.(*refreshRequest); ok {
 		// A refresh token keeps the scopes of the consent, even when this
-		// access token asks for fewer.
+		// access token requests fewer.
 		refreshGrant.Scopes = r.token.Scopes
 	}
 	refresh, refreshParts := s.newToken(refreshGrant, store.AuthzRefreshToken, s.refreshLifetime)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,13 +14,11 @@ import (
 
 // PutAuthzClient inserts or replaces an authorization server client.
 func (s *Store) PutAuthzClient(ctx context.Context, c store.AuthzClient) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO authz_clients
-		(org_id, id, name, application_id, secret_hash, redirect_uris, created_at, updated_at)
+	_, err := s.pool.Exec(ctx, `INSERT INTO authz_clients (`+columns.AuthzClientColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (org_id, id) DO UPDATE SET name = excluded.name, application_id = excluded.application_id,
 			secret_hash = excluded.secret_hash, redirect_uris = excluded.redirect_uris, updated_at = excluded.updated_at`,
-		c.OrgID, c.ID, c.Name, c.ApplicationID, columns.NonNilBytes(c.SecretHash), columns.EncodeJSON(columns.NonNilStrings(c.RedirectURIs)),
-		columns.FormatTime(c.CreatedAt), columns.FormatTime(c.UpdatedAt))
+		columns.AuthzClientArgs(c)...)
 	if err != nil {
 		return fmt.Errorf("storing authz client %q: %w", c.ID, err)
 	}
@@ -28,46 +27,18 @@ func (s *Store) PutAuthzClient(ctx context.Context, c store.AuthzClient) error {
 
 // GetAuthzClient returns an authorization server client.
 func (s *Store) GetAuthzClient(ctx context.Context, orgID, id string) (store.AuthzClient, error) {
-	var c store.AuthzClient
-	var uris, created, updated string
-	err := s.pool.QueryRow(ctx, `SELECT org_id, id, name, application_id, secret_hash, redirect_uris, created_at, updated_at
-		FROM authz_clients WHERE org_id = $1 AND id = $2`, orgID, id).
-		Scan(&c.OrgID, &c.ID, &c.Name, &c.ApplicationID, &c.SecretHash, &uris, &created, &updated)
+	c, err := columns.ScanAuthzClient(s.pool.QueryRow(ctx, `SELECT `+columns.AuthzClientColumns+`
+		FROM authz_clients WHERE org_id = $1 AND id = $2`, orgID, id))
 	if err != nil {
 		return store.AuthzClient{}, notFound(err, "authz client %q", id)
 	}
-	c.SecretHash = columns.NilIfEmpty(c.SecretHash)
-	c.RedirectURIs = columns.DecodeStrings(uris)
-	c.CreatedAt, c.UpdatedAt = columns.ParseTime(created), columns.ParseTime(updated)
 	return c, nil
-}
-
-const authzRequestColumns = `org_id, id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode,
-	code_challenge, code_challenge_method, user_id, auth_time, code_hash, expires_at, created_at`
-
-func scanAuthzRequest(row pgx.Row) (store.AuthzRequest, error) {
-	var r store.AuthzRequest
-	var scopes, authTime, expires, created string
-	if err := row.Scan(&r.OrgID, &r.ID, &r.ClientID, &r.RedirectURI, &scopes, &r.State, &r.Nonce, &r.ResponseType,
-		&r.ResponseMode, &r.CodeChallenge, &r.CodeChallengeMethod, &r.UserID, &authTime, &r.CodeHash, &expires, &created); err != nil {
-		return store.AuthzRequest{}, err
-	}
-	r.Scopes = columns.DecodeStrings(scopes)
-	r.CodeHash = columns.NilIfEmpty(r.CodeHash)
-	r.AuthTime, r.ExpiresAt, r.CreatedAt = columns.ParseTime(authTime), columns.ParseTime(expires), columns.ParseTime(created)
-	return r, nil
-}
-
-func authzRequestValues(r store.AuthzRequest) []any {
-	return []any{r.OrgID, r.ID, r.ClientID, r.RedirectURI, columns.EncodeJSON(columns.NonNilStrings(r.Scopes)), r.State, r.Nonce,
-		r.ResponseType, r.ResponseMode, r.CodeChallenge, r.CodeChallengeMethod, r.UserID, columns.FormatTime(r.AuthTime),
-		columns.NonNilBytes(r.CodeHash), columns.FormatTime(r.ExpiresAt), columns.FormatTime(r.CreatedAt)}
 }
 
 // CreateAuthzRequest stores a new authorization request.
 func (s *Store) CreateAuthzRequest(ctx context.Context, r store.AuthzRequest) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO authz_requests (`+authzRequestColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, authzRequestValues(r)...)
+	_, err := s.pool.Exec(ctx, `INSERT INTO authz_requests (`+columns.AuthzRequestColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, columns.AuthzRequestArgs(r)...)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("authz request: %w", store.ErrConflict)
 	}
@@ -79,7 +50,8 @@ func (s *Store) CreateAuthzRequest(ctx context.Context, r store.AuthzRequest) er
 
 // GetAuthzRequest returns an authorization request.
 func (s *Store) GetAuthzRequest(ctx context.Context, orgID, id string) (store.AuthzRequest, error) {
-	r, err := scanAuthzRequest(s.pool.QueryRow(ctx, `SELECT `+authzRequestColumns+` FROM authz_requests WHERE org_id = $1 AND id = $2`, orgID, id))
+	r, err := columns.ScanAuthzRequest(s.pool.QueryRow(ctx, `SELECT `+columns.AuthzRequestColumns+`
+		FROM authz_requests WHERE org_id = $1 AND id = $2`, orgID, id))
 	if err != nil {
 		return store.AuthzRequest{}, notFound(err, "authz request")
 	}
@@ -90,7 +62,8 @@ func (s *Store) GetAuthzRequest(ctx context.Context, orgID, id string) (store.Au
 func (s *Store) UpdateAuthzRequest(ctx context.Context, orgID, id string, update func(*store.AuthzRequest) error) (store.AuthzRequest, error) {
 	var out store.AuthzRequest
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		r, err := scanAuthzRequest(tx.QueryRow(ctx, `SELECT `+authzRequestColumns+` FROM authz_requests WHERE org_id = $1 AND id = $2`, orgID, id))
+		query := `SELECT ` + columns.AuthzRequestColumns + ` FROM authz_requests WHERE org_id = $1 AND id = $2`
+		r, err := columns.ScanAuthzRequest(tx.QueryRow(ctx, query, orgID, id))
 		if err != nil {
 			return notFound(err, "authz request")
 		}
@@ -99,15 +72,15 @@ func (s *Store) UpdateAuthzRequest(ctx context.Context, orgID, id string, update
 			return err
 		}
 		r.OrgID, r.ID, r.ClientID, r.CreatedAt = fixed.OrgID, fixed.ID, fixed.ClientID, fixed.CreatedAt
+		// The values from redirect_uri to expires_at, then the key.
+		values := append(slices.Clone(columns.AuthzRequestArgs(r)[3:15]), orgID, id)
 		if _, err := tx.Exec(ctx, `UPDATE authz_requests SET redirect_uri = $1, scopes = $2, state = $3, nonce = $4,
 			response_type = $5, response_mode = $6, code_challenge = $7, code_challenge_method = $8, user_id = $9, auth_time = $10,
 			code_hash = $11, expires_at = $12 WHERE org_id = $13 AND id = $14`,
-			r.RedirectURI, columns.EncodeJSON(columns.NonNilStrings(r.Scopes)), r.State, r.Nonce, r.ResponseType, r.ResponseMode,
-			r.CodeChallenge, r.CodeChallengeMethod, r.UserID, columns.FormatTime(r.AuthTime), columns.NonNilBytes(r.CodeHash),
-			columns.FormatTime(r.ExpiresAt), orgID, id); err != nil {
+			values...); err != nil {
 			return fmt.Errorf("updating authz request: %w", err)
 		}
-		out, err = scanAuthzRequest(tx.QueryRow(ctx, `SELECT `+authzRequestColumns+` FROM authz_requests WHERE org_id = $1 AND id = $2`, orgID, id))
+		out, err = columns.ScanAuthzRequest(tx.QueryRow(ctx, query, orgID, id))
 		return err
 	})
 	return out, err
@@ -125,17 +98,13 @@ func (s *Store) DeleteAuthzRequest(ctx context.Context, orgID, id string) error 
 	return nil
 }
 
-const authzTokenColumns = `org_id, id, kind, hash, grant_id, client_id, user_id, scopes, auth_time, expires_at, created_at`
-
 func insertAuthzTokens(ctx context.Context, tx pgx.Tx, orgID string, tokens []store.AuthzToken) error {
 	for _, t := range tokens {
 		if t.OrgID != orgID {
 			return fmt.Errorf("authz token %q belongs to org %q, not %q: store each org's tokens apart", t.ID, t.OrgID, orgID)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO authz_tokens (`+authzTokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			t.OrgID, t.ID, t.Kind, columns.NonNilBytes(t.Hash), t.GrantID, t.ClientID, t.UserID,
-			columns.EncodeJSON(columns.NonNilStrings(t.Scopes)), columns.FormatTime(t.AuthTime), columns.FormatTime(t.ExpiresAt),
-			columns.FormatTime(t.CreatedAt))
+		_, err := tx.Exec(ctx, `INSERT INTO authz_tokens (`+columns.AuthzTokenColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, columns.AuthzTokenArgs(t)...)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("authz token: %w", store.ErrConflict)
 		}
@@ -173,16 +142,11 @@ func (s *Store) RotateAuthzRefreshToken(ctx context.Context, orgID, oldID string
 
 // GetAuthzToken returns a token record.
 func (s *Store) GetAuthzToken(ctx context.Context, orgID, id string) (store.AuthzToken, error) {
-	var t store.AuthzToken
-	var scopes, authTime, expires, created string
-	err := s.pool.QueryRow(ctx, `SELECT `+authzTokenColumns+` FROM authz_tokens WHERE org_id = $1 AND id = $2`, orgID, id).
-		Scan(&t.OrgID, &t.ID, &t.Kind, &t.Hash, &t.GrantID, &t.ClientID, &t.UserID, &scopes, &authTime, &expires, &created)
+	t, err := columns.ScanAuthzToken(s.pool.QueryRow(ctx, `SELECT `+columns.AuthzTokenColumns+`
+		FROM authz_tokens WHERE org_id = $1 AND id = $2`, orgID, id))
 	if err != nil {
 		return store.AuthzToken{}, notFound(err, "authz token")
 	}
-	t.Hash = columns.NilIfEmpty(t.Hash)
-	t.Scopes = columns.DecodeStrings(scopes)
-	t.AuthTime, t.ExpiresAt, t.CreatedAt = columns.ParseTime(authTime), columns.ParseTime(expires), columns.ParseTime(created)
 	return t, nil
 }
 
@@ -227,7 +191,7 @@ func (s *Store) DeleteExpiredAuthz(ctx context.Context, now time.Time) (int, err
 
 // CreateAuthzSigningKey stores a signing key.
 func (s *Store) CreateAuthzSigningKey(ctx context.Context, k store.AuthzSigningKey) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO authz_signing_keys (org_id, id, algorithm, private_key_sealed, public_key_jwk, created_at)
+	_, err := s.pool.Exec(ctx, `INSERT INTO authz_signing_keys (`+columns.AuthzSigningKeyColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6)`, k.OrgID, k.ID, k.Algorithm, k.PrivateKeySealed, k.PublicKeyJWK, columns.FormatTime(k.CreatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("authz signing key %q: %w", k.ID, store.ErrConflict)
@@ -240,7 +204,7 @@ func (s *Store) CreateAuthzSigningKey(ctx context.Context, k store.AuthzSigningK
 
 // ListAuthzSigningKeys lists signing keys, newest first.
 func (s *Store) ListAuthzSigningKeys(ctx context.Context, orgID string) ([]store.AuthzSigningKey, error) {
-	rows, err := s.pool.Query(ctx, `SELECT org_id, id, algorithm, private_key_sealed, public_key_jwk, created_at
+	rows, err := s.pool.Query(ctx, `SELECT `+columns.AuthzSigningKeyColumns+`
 		FROM authz_signing_keys WHERE $1 = '' OR org_id = $2 ORDER BY created_at DESC, org_id, id`, orgID, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("listing authz signing keys: %w", err)
@@ -248,12 +212,10 @@ func (s *Store) ListAuthzSigningKeys(ctx context.Context, orgID string) ([]store
 	defer rows.Close()
 	var out []store.AuthzSigningKey
 	for rows.Next() {
-		var k store.AuthzSigningKey
-		var created string
-		if err := rows.Scan(&k.OrgID, &k.ID, &k.Algorithm, &k.PrivateKeySealed, &k.PublicKeyJWK, &created); err != nil {
+		k, err := columns.ScanAuthzSigningKey(rows)
+		if err != nil {
 			return nil, fmt.Errorf("reading authz signing key: %w", err)
 		}
-		k.CreatedAt = columns.ParseTime(created)
 		out = append(out, k)
 	}
 	return out, rows.Err()
