@@ -137,8 +137,8 @@ func TestRefreshRotates(t *testing.T) {
 		t.Errorf("VerifyAccessToken(refreshed) error = %v", err)
 	}
 
-	if status, resp := f.refresh(t, first.str("refresh_token"), ""); status != http.StatusBadRequest || resp.str("error") != "invalid_grant" {
-		t.Errorf("reuse of a rotated refresh token = %d %v, want 400 invalid_grant", status, resp)
+	if _, err := f.auth.VerifyAccessToken(t.Context(), second.str("access_token")); err != nil {
+		t.Errorf("VerifyAccessToken(refreshed) before any reuse error = %v", err)
 	}
 
 	// A narrower scope applies to the access token only; the next refresh
@@ -160,6 +160,30 @@ func TestRefreshRotates(t *testing.T) {
 	}
 	if status, resp := f.refresh(t, wide.str("refresh_token"), "members.write"); status != http.StatusBadRequest || resp.str("error") != "invalid_scope" {
 		t.Errorf("refresh asking for a scope beyond the consent = %d %v, want 400 invalid_scope", status, resp)
+	}
+}
+
+func TestRefreshReuseRevokesGrant(t *testing.T) {
+	f := newFixture(t)
+	first := f.tokens(t, "connections.read offline_access")
+	status, second := f.refresh(t, first.str("refresh_token"), "")
+	if status != http.StatusOK {
+		t.Fatalf("refresh = %d %v, want 200", status, second)
+	}
+
+	if status, resp := f.refresh(t, first.str("refresh_token"), ""); status != http.StatusBadRequest || resp.str("error") != "invalid_grant" {
+		t.Errorf("reuse of a rotated refresh token = %d %v, want 400 invalid_grant", status, resp)
+	}
+	if _, err := f.auth.VerifyAccessToken(t.Context(), second.str("access_token")); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("VerifyAccessToken(access token of the reused grant) error = %v, want ErrInvalidToken", err)
+	}
+	if status, resp := f.refresh(t, second.str("refresh_token"), ""); status != http.StatusBadRequest || resp.str("error") != "invalid_grant" {
+		t.Errorf("refresh with the newest token of the reused grant = %d %v, want 400 invalid_grant", status, resp)
+	}
+
+	other := f.tokens(t, "connections.read offline_access")
+	if _, err := f.auth.VerifyAccessToken(t.Context(), other.str("access_token")); err != nil {
+		t.Errorf("VerifyAccessToken(token of another grant) error = %v, want nil", err)
 	}
 }
 

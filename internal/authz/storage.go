@@ -306,12 +306,41 @@ func (s *storage) liveToken(ctx context.Context, parts tokenParts, kind string) 
 	return rec, nil
 }
 
+// TokenRequestByRefreshToken returns the grant of a live refresh token. A
+// refresh token used a second time was probably copied by someone else, and
+// the server cannot tell which party is legitimate, so the whole grant is
+// revoked.
 func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
 	rec, err := s.refreshToken(ctx, token)
+	if errors.Is(err, errInactive) {
+		s.revokeReusedGrant(ctx, token)
+		return nil, err
+	}
 	if err != nil {
 		return nil, err
 	}
 	return &refreshRequest{token: rec}, nil
+}
+
+// revokeReusedGrant revokes the grant of a rotated refresh token that was
+// presented again.
+func (s *storage) revokeReusedGrant(ctx context.Context, token string) {
+	parts, err := parseRefreshToken(token)
+	if err != nil {
+		return
+	}
+	rec, err := s.liveToken(ctx, parts, store.AuthzRotatedToken)
+	if err != nil {
+		return
+	}
+	n, err := s.store.DeleteAuthzGrant(ctx, rec.OrgID, rec.GrantID)
+	if err != nil {
+		s.logger.Error("revoking the grant of a reused refresh token failed", "org_id", rec.OrgID, "client_id", rec.ClientID,
+			"user_id", rec.UserID, "err", err)
+		return
+	}
+	s.logger.Warn("refresh token used twice; revoked its grant", "org_id", rec.OrgID, "client_id", rec.ClientID,
+		"user_id", rec.UserID, "tokens", n)
 }
 
 // TerminateSession has nothing to end: the server keeps no login sessions

@@ -2,10 +2,12 @@ package store
 
 import "time"
 
-// Kinds of AuthzToken.
+// Kinds of AuthzToken. A refresh token becomes AuthzRotatedToken when it
+// is used, and stays until it expires, so a second use can be recognized.
 const (
 	AuthzAccessToken  = "access"
 	AuthzRefreshToken = "refresh"
+	AuthzRotatedToken = "rotated"
 )
 
 // AuthzClient is an OAuth client of plugboard's own authorization server.
@@ -53,7 +55,7 @@ type AuthzRequest struct {
 type AuthzToken struct {
 	OrgID string
 	ID    string
-	// Kind is AuthzAccessToken or AuthzRefreshToken.
+	// Kind is AuthzAccessToken, AuthzRefreshToken or AuthzRotatedToken.
 	Kind string
 	Hash []byte
 	// GrantID is shared by the tokens of one consent: the refresh token

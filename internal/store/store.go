@@ -175,9 +175,10 @@ type Store interface {
 	DeleteAuthzRequest(ctx context.Context, orgID, id string) error
 	// CreateAuthzTokens stores tokens of one org in one transaction.
 	CreateAuthzTokens(ctx context.Context, tokens []AuthzToken) error
-	// RotateAuthzRefreshToken deletes the refresh token oldID and stores
-	// tokens in one transaction. It fails with ErrNotFound, storing
-	// nothing, when oldID is gone, so a refresh token is used at most once.
+	// RotateAuthzRefreshToken marks the refresh token oldID as
+	// AuthzRotatedToken and stores tokens in one transaction. It fails with
+	// ErrNotFound, storing nothing, when oldID is not a refresh token, so a
+	// refresh token is used at most once.
 	RotateAuthzRefreshToken(ctx context.Context, orgID, oldID string, tokens []AuthzToken) error
 	GetAuthzToken(ctx context.Context, orgID, id string) (AuthzToken, error)
 	DeleteAuthzToken(ctx context.Context, orgID, id string) error

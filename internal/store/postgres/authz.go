@@ -125,13 +125,13 @@ func (s *Store) CreateAuthzTokens(ctx context.Context, tokens []store.AuthzToken
 	})
 }
 
-// RotateAuthzRefreshToken replaces a refresh token with new tokens.
+// RotateAuthzRefreshToken marks a refresh token used and stores new tokens.
 func (s *Store) RotateAuthzRefreshToken(ctx context.Context, orgID, oldID string, tokens []store.AuthzToken) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		res, err := tx.Exec(ctx, `DELETE FROM authz_tokens WHERE org_id = $1 AND id = $2 AND kind = $3`,
-			orgID, oldID, store.AuthzRefreshToken)
+		res, err := tx.Exec(ctx, `UPDATE authz_tokens SET kind = $1 WHERE org_id = $2 AND id = $3 AND kind = $4`,
+			store.AuthzRotatedToken, orgID, oldID, store.AuthzRefreshToken)
 		if err != nil {
-			return fmt.Errorf("deleting refresh token: %w", err)
+			return fmt.Errorf("marking refresh token rotated: %w", err)
 		}
 		if res.RowsAffected() == 0 {
 			return fmt.Errorf("refresh token: %w", store.ErrNotFound)

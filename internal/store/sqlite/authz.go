@@ -124,13 +124,13 @@ func (s *Store) CreateAuthzTokens(ctx context.Context, tokens []store.AuthzToken
 	})
 }
 
-// RotateAuthzRefreshToken replaces a refresh token with new tokens.
+// RotateAuthzRefreshToken marks a refresh token used and stores new tokens.
 func (s *Store) RotateAuthzRefreshToken(ctx context.Context, orgID, oldID string, tokens []store.AuthzToken) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM authz_tokens WHERE org_id = ? AND id = ? AND kind = ?`,
-			orgID, oldID, store.AuthzRefreshToken)
+		res, err := tx.ExecContext(ctx, `UPDATE authz_tokens SET kind = ? WHERE org_id = ? AND id = ? AND kind = ?`,
+			store.AuthzRotatedToken, orgID, oldID, store.AuthzRefreshToken)
 		if err != nil {
-			return fmt.Errorf("deleting refresh token: %w", err)
+			return fmt.Errorf("marking refresh token rotated: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("refresh token: %w", store.ErrNotFound)

@@ -304,9 +304,13 @@ func testAuthzTokens(t *testing.T, s store.Store) {
 		if won != 1 {
 			t.Errorf("%d of %d concurrent rotations succeeded, want 1", won, callers)
 		}
-		if _, err := s.GetAuthzToken(t.Context(), org.ID, old.ID); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("GetAuthzToken(rotated) error = %v, want ErrNotFound", err)
+		rotated, err := s.GetAuthzToken(t.Context(), org.ID, old.ID)
+		if err != nil {
+			t.Fatalf("GetAuthzToken(rotated) error = %v", err)
 		}
+		want := wantAuthzToken(old)
+		want.Kind = store.AuthzRotatedToken
+		checkEqual(t, "rotated refresh token", rotated, want)
 	})
 
 	t.Run("rotate rejects an access token", func(t *testing.T) {
