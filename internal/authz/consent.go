@@ -4,9 +4,11 @@ import (
 	_ "embed"
 	"errors"
 	"html/template"
+	"net"
 	"net/http"
 	"net/url"
 
+	"github.com/plugboard/plugboard/internal/audit"
 	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/store"
 )
@@ -131,6 +133,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, req store.AuthzR
 	}
 	s.logger.Info("member consented to a client of the authorization server", "org_id", req.OrgID,
 		"client_id", req.ClientID, "user_id", actor.UserID, "scopes", req.Scopes)
+	s.record(r, actor, audit.ActionConsentAccepted, req)
 	http.Redirect(w, r, s.issuer+"/authorize/callback?id="+url.QueryEscape(req.ID), http.StatusSeeOther)
 }
 
@@ -140,6 +143,7 @@ func (s *Server) deny(w http.ResponseWriter, r *http.Request, req store.AuthzReq
 	}
 	s.logger.Info("member denied a client of the authorization server", "org_id", req.OrgID,
 		"client_id", req.ClientID, "user_id", actor.UserID)
+	s.record(r, actor, audit.ActionConsentDenied, req)
 	target, err := url.Parse(req.RedirectURI)
 	if err != nil {
 		s.renderError(w, http.StatusBadRequest, "Denied", "You denied the request.")
@@ -174,6 +178,21 @@ func (s *Server) consentParties(w http.ResponseWriter, r *http.Request, id strin
 		return store.AuthzRequest{}, connections.Actor{}, false
 	}
 	return req, actor, true
+}
+
+// record adds an audit entry for a member's decision on a request.
+func (s *Server) record(r *http.Request, actor connections.Actor, action string, req store.AuthzRequest) {
+	if s.audit == nil {
+		return
+	}
+	ctx := r.Context()
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		ctx = audit.WithRemoteAddr(ctx, host)
+	}
+	s.audit.Record(ctx, store.AuditEntry{
+		OrgID: req.OrgID, ActorID: actor.UserID, ActorName: actor.Username, Action: action,
+		TargetType: "oauth2_client", TargetID: req.ClientID, Detail: map[string]any{"scopes": req.Scopes},
+	})
 }
 
 // errAnswered is returned when a request was accepted before.

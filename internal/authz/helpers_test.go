@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plugboard/plugboard/internal/audit"
 	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/secrets"
@@ -42,6 +43,7 @@ type fixture struct {
 	clientID string
 	secret   string
 	conns    *connections.Manager
+	audit    *audit.Log
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -69,8 +71,9 @@ func newFixture(t *testing.T) *fixture {
 	f.srv.Start()
 	t.Cleanup(f.srv.Close)
 	f.conns = connections.New(connections.Options{Store: st, Keyring: keyring, PublicURL: f.srv.URL})
+	f.audit = audit.New(st, slog.New(slog.DiscardHandler), time.Now)
 	f.auth, err = New(Options{
-		Store: st, Keyring: keyring, Applications: f.conns, PublicURL: f.srv.URL,
+		Store: st, Keyring: keyring, Applications: f.conns, PublicURL: f.srv.URL, Audit: f.audit,
 		Hooks: Hooks{
 			SignedIn: func(r *http.Request) (connections.Actor, bool) {
 				cookie, err := r.Cookie(testUserCookie)

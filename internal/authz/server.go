@@ -90,6 +90,8 @@ type Options struct {
 	AccessTokenLifetime  time.Duration
 	RefreshTokenLifetime time.Duration
 	Hooks                Hooks
+	// Audit receives an entry for every Accept and Deny; nil drops them.
+	Audit connections.AuditRecorder
 }
 
 // Server is the authorization server.
@@ -100,6 +102,7 @@ type Server struct {
 	publicURL string
 	hooks     Hooks
 	logger    *slog.Logger
+	audit     connections.AuditRecorder
 }
 
 // Access is the grant of a valid access token.
@@ -123,7 +126,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil || parsed.Host == "" || (parsed.Scheme != "http" && parsed.Scheme != "https") {
 		return nil, fmt.Errorf("public URL %q is not an absolute http or https URL; set --public-url", opts.PublicURL)
 	}
-	s := &Server{issuer: publicURL + PathPrefix, publicURL: publicURL, hooks: opts.Hooks, logger: opts.Logger}
+	s := &Server{issuer: publicURL + PathPrefix, publicURL: publicURL, hooks: opts.Hooks, logger: opts.Logger, audit: opts.Audit}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plugboard/plugboard/internal/audit"
 	"github.com/plugboard/plugboard/internal/catalog"
 	"github.com/plugboard/plugboard/internal/store"
 )
@@ -43,6 +44,23 @@ func TestCodeFlowIssuesTokens(t *testing.T) {
 	}
 	if !got.HasScope("connections.read") || got.HasScope("connections.use") {
 		t.Errorf("VerifyAccessToken() scopes = %v, want connections.read and not connections.use", got.Scopes)
+	}
+}
+
+func TestConsentIsAudited(t *testing.T) {
+	f := newFixture(t)
+	f.tokens(t, "connections.read")
+
+	entries, err := f.audit.List(t.Context(), f.org.ID, store.ListAuditOptions{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(entries, func(e store.AuditEntry) bool { return e.Action == audit.ActionConsentAccepted })
+	if i < 0 {
+		t.Fatalf("audit log has no %s entry: %+v", audit.ActionConsentAccepted, entries)
+	}
+	if e := entries[i]; e.ActorID != f.user.ID || e.TargetID != f.clientID || e.RemoteAddr != "127.0.0.1" {
+		t.Errorf("audit entry = %+v, want the admin, the built-in client and 127.0.0.1", e)
 	}
 }
 
