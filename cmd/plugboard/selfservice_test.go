@@ -488,3 +488,45 @@ func TestSelfServiceAcrossInstances(t *testing.T) {
 		}
 	}
 }
+
+// TestSelfServiceTokenFollowsRole checks that an access token acts with the
+// current role of the member who consented: after the member becomes a
+// viewer, the token still reads but can no longer create connections,
+// though it was granted connections.write.
+func TestSelfServiceTokenFollowsRole(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test builds and starts plugboard processes; run without -short")
+	}
+	binary, err := signInBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := startInstanceWith(t, instanceOptions{Binary: binary, DataDir: t.TempDir(), GuardEgress: true})
+	v1 := inst.URL + "/v1"
+	admin := testAdminToken
+
+	mustStatus(t, "create ann", call(t, "POST", v1+"/users", admin, map[string]string{"username": "ann", "role": "admin"}), http.StatusCreated)
+	resp := call(t, "POST", v1+"/tokens", admin, map[string]any{"name": "ann", "user": "ann", "permissions": []string{"credentials:read"}})
+	mustStatus(t, "create ann's token", resp, http.StatusCreated)
+	ann, _ := resp.JSON(t)["token"].(string)
+
+	mustStatus(t, "ann creates a connection", call(t, "POST", v1+"/connections", ann, map[string]any{
+		"name": "Ann self", "service": "plugboard", "scopes": []string{"connections.read", "connections.write", "offline_access"},
+	}), http.StatusCreated)
+	connectSelf(t, inst, ann, "ann_self", "connections.write")
+	access := accessTokenOf(t, inst, ann, "ann_self")
+
+	mustStatus(t, "create a connection as admin ann", call(t, "POST", v1+"/connections", access, map[string]any{
+		"name": "First", "service": "plugboard", "scopes": []string{"connections.read"},
+	}), http.StatusCreated)
+
+	mustStatus(t, "make ann a viewer", call(t, "PATCH", v1+"/users/ann", admin, map[string]string{"role": "viewer"}), http.StatusOK)
+	resp = call(t, "POST", v1+"/connections", access, map[string]any{
+		"name": "Second", "service": "plugboard", "scopes": []string{"connections.read"},
+	})
+	mustStatus(t, "create a connection as viewer ann", resp, http.StatusForbidden)
+	if code := resp.JSON(t)["code"]; code != "forbidden" {
+		t.Errorf("viewer's create = %s, want forbidden by role", resp.Body)
+	}
+	mustStatus(t, "list connections as viewer ann", call(t, "GET", v1+"/connections", access, nil), http.StatusOK)
+}
