@@ -162,6 +162,10 @@ func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 
 // AuthRequestByCode returns the consented request of a code. A code is
 // sealed, so it names its request; the request stores the code's hash.
+//
+// NOTE: a second use of a code fails, because the exchange deletes the
+// request, but it does not revoke the tokens of the first use, which RFC
+// 6749 section 4.1.2 recommends.
 func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	id, err := s.crypto.Decrypt(code)
 	if err != nil {
