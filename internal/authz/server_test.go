@@ -85,11 +85,15 @@ func TestCodeExchangeChecks(t *testing.T) {
 	}
 
 	code = f.authorize(t, f.defaultParams("connections.read", verifier))
-	if status, resp := f.exchange(t, code, verifier); status != http.StatusOK {
-		t.Fatalf("exchange = %d %v, want 200", status, resp)
+	status, first := f.exchange(t, code, verifier)
+	if status != http.StatusOK {
+		t.Fatalf("exchange = %d %v, want 200", status, first)
 	}
 	if status, resp := f.exchange(t, code, verifier); status != http.StatusBadRequest || resp.str("error") != "invalid_grant" {
 		t.Errorf("second exchange of a code = %d %v, want 400 invalid_grant", status, resp)
+	}
+	if _, err := f.auth.VerifyAccessToken(t.Context(), first.str("access_token")); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("VerifyAccessToken(token of a code used twice) error = %v, want ErrInvalidToken", err)
 	}
 
 	code = f.authorize(t, f.defaultParams("connections.read", verifier))

@@ -161,11 +161,9 @@ func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 }
 
 // AuthRequestByCode returns the consented request of a code. A code is
-// sealed, so it names its request; the request stores the code's hash.
-//
-// NOTE: a second use of a code fails, because the exchange deletes the
-// request, but it does not revoke the tokens of the first use, which RFC
-// 6749 section 4.1.2 recommends.
+// sealed, so it names its request; the request stores the code's hash. A
+// code used a second time fails and revokes the tokens of its first use, as
+// RFC 6749 section 4.1.2 recommends.
 func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	id, err := s.crypto.Decrypt(code)
 	if err != nil {
@@ -178,7 +176,48 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	if rec.UserID == "" || !hashMatches(rec.CodeHash, code) {
 		return nil, errInactive
 	}
+	if rec.GrantID != "" {
+		s.revokeGrant(ctx, rec.OrgID, rec.GrantID, "authorization code used twice; revoked its grant")
+		return nil, errInactive
+	}
 	return authRequest{rec: rec}, nil
+}
+
+// errCodeUsed is returned when an exchange finds its code exchanged
+// already.
+var errCodeUsed = errors.New("authorization code used already")
+
+// claimCode records on a request the grant of the tokens issued for its
+// code. Of two concurrent exchanges of one code, the second fails and
+// revokes the first one's grant.
+func (s *storage) claimCode(ctx context.Context, req store.AuthzRequest, grantID string) error {
+	var used string
+	_, err := s.store.UpdateAuthzRequest(ctx, req.OrgID, req.ID, func(r *store.AuthzRequest) error {
+		if r.GrantID != "" {
+			used = r.GrantID
+			return errCodeUsed
+		}
+		r.GrantID = grantID
+		return nil
+	})
+	if errors.Is(err, errCodeUsed) {
+		s.revokeGrant(ctx, req.OrgID, used, "authorization code used twice; revoked its grant")
+		return oidc.ErrInvalidGrant().WithDescription("the authorization code was used already")
+	}
+	if err != nil {
+		return fmt.Errorf("recording the exchange of an authorization code: %w", err)
+	}
+	return nil
+}
+
+// revokeGrant deletes every token of a grant and logs why.
+func (s *storage) revokeGrant(ctx context.Context, orgID, grantID, reason string) {
+	n, err := s.store.DeleteAuthzGrant(ctx, orgID, grantID)
+	if err != nil {
+		s.logger.Error("revoking a grant failed", "org_id", orgID, "reason", reason, "err", err)
+		return
+	}
+	s.logger.Warn(reason, "org_id", orgID, "tokens", n)
 }
 
 func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
@@ -196,12 +235,17 @@ func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
 	return nil
 }
 
-// DeleteAuthRequest deletes a request once its code is exchanged, so a
-// code works once.
+// DeleteAuthRequest is called once a code is exchanged. It keeps an
+// exchanged request until the request expires, so a second use of its code
+// is recognized; DeleteExpired removes it then.
 func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
 	orgID, err := orgOfRequest(id)
 	if err != nil {
 		return errInactive
+	}
+	rec, err := s.store.GetAuthzRequest(ctx, orgID, id)
+	if err == nil && rec.GrantID != "" {
+		return nil
 	}
 	err = s.store.DeleteAuthzRequest(ctx, orgID, id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -211,12 +255,17 @@ func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
 }
 
 // grantOf returns what the tokens of a token request carry: the org,
-// client, member, scopes and time of consent.
-func grantOf(request op.TokenRequest) (store.AuthzToken, error) {
+// client, member, scopes and time of consent, and the grant. A code's
+// tokens start a new grant, which claimCode records on the request.
+func (s *storage) grantOf(ctx context.Context, request op.TokenRequest) (store.AuthzToken, error) {
 	switch r := request.(type) {
 	case authRequest:
+		grantID := randomHex(16)
+		if err := s.claimCode(ctx, r.rec, grantID); err != nil {
+			return store.AuthzToken{}, err
+		}
 		return store.AuthzToken{OrgID: r.rec.OrgID, ClientID: r.rec.ClientID, UserID: r.rec.UserID,
-			Scopes: r.rec.Scopes, AuthTime: r.rec.AuthTime, GrantID: randomHex(16)}, nil
+			Scopes: r.rec.Scopes, AuthTime: r.rec.AuthTime, GrantID: grantID}, nil
 	case *refreshRequest:
 		return store.AuthzToken{OrgID: r.token.OrgID, ClientID: r.token.ClientID, UserID: r.token.UserID,
 			Scopes: r.GetScopes(), AuthTime: r.token.AuthTime, GrantID: r.token.GrantID}, nil
@@ -238,7 +287,7 @@ func (s *storage) newToken(grant store.AuthzToken, kind string, lifetime time.Du
 // CreateAccessToken stores an access token and returns its ID, which the
 // op package seals into the token.
 func (s *storage) CreateAccessToken(ctx context.Context, request op.TokenRequest) (string, time.Time, error) {
-	grant, err := grantOf(request)
+	grant, err := s.grantOf(ctx, request)
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -253,7 +302,7 @@ func (s *storage) CreateAccessToken(ctx context.Context, request op.TokenRequest
 // token. Given the current refresh token, it rotates: the old one is
 // deleted in the same transaction and a second use of it fails.
 func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, request op.TokenRequest, current string) (string, string, time.Time, error) {
-	grant, err := grantOf(request)
+	grant, err := s.grantOf(ctx, request)
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
@@ -337,14 +386,7 @@ func (s *storage) revokeReusedGrant(ctx context.Context, token string) {
 	if err != nil {
 		return
 	}
-	n, err := s.store.DeleteAuthzGrant(ctx, rec.OrgID, rec.GrantID)
-	if err != nil {
-		s.logger.Error("revoking the grant of a reused refresh token failed", "org_id", rec.OrgID, "client_id", rec.ClientID,
-			"user_id", rec.UserID, "err", err)
-		return
-	}
-	s.logger.Warn("refresh token used twice; revoked its grant", "org_id", rec.OrgID, "client_id", rec.ClientID,
-		"user_id", rec.UserID, "tokens", n)
+	s.revokeGrant(ctx, rec.OrgID, rec.GrantID, "refresh token used twice; revoked its grant")
 }
 
 // TerminateSession has nothing to end: the server keeps no login sessions

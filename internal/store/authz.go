@@ -48,6 +48,10 @@ type AuthzRequest struct {
 	CodeHash  []byte
 	ExpiresAt time.Time
 	CreatedAt time.Time
+	// GrantID is the grant of the tokens issued for the code, set when the
+	// code is exchanged; the request is kept until it expires, so a second
+	// use of the code can revoke that grant.
+	GrantID string
 }
 
 // AuthzToken is an access or refresh token of the authorization server.

@@ -11,13 +11,13 @@ type Row interface {
 // AuthzRequestColumns are the columns of authz_requests in the order that
 // AuthzRequestArgs and ScanAuthzRequest use.
 const AuthzRequestColumns = `org_id, id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode,
-	code_challenge, code_challenge_method, user_id, auth_time, code_hash, expires_at, created_at`
+	code_challenge, code_challenge_method, user_id, auth_time, code_hash, expires_at, created_at, grant_id`
 
 // AuthzRequestArgs returns the column values of r.
 func AuthzRequestArgs(r store.AuthzRequest) []any {
 	return []any{r.OrgID, r.ID, r.ClientID, r.RedirectURI, EncodeJSON(NonNilStrings(r.Scopes)), r.State, r.Nonce,
 		r.ResponseType, r.ResponseMode, r.CodeChallenge, r.CodeChallengeMethod, r.UserID, FormatTime(r.AuthTime),
-		NonNilBytes(r.CodeHash), FormatTime(r.ExpiresAt), FormatTime(r.CreatedAt)}
+		NonNilBytes(r.CodeHash), FormatTime(r.ExpiresAt), FormatTime(r.CreatedAt), r.GrantID}
 }
 
 // ScanAuthzRequest reads a row of AuthzRequestColumns.
@@ -25,7 +25,8 @@ func ScanAuthzRequest(row Row) (store.AuthzRequest, error) {
 	var r store.AuthzRequest
 	var scopes, authTime, expires, created string
 	if err := row.Scan(&r.OrgID, &r.ID, &r.ClientID, &r.RedirectURI, &scopes, &r.State, &r.Nonce, &r.ResponseType,
-		&r.ResponseMode, &r.CodeChallenge, &r.CodeChallengeMethod, &r.UserID, &authTime, &r.CodeHash, &expires, &created); err != nil {
+		&r.ResponseMode, &r.CodeChallenge, &r.CodeChallengeMethod, &r.UserID, &authTime, &r.CodeHash, &expires, &created,
+		&r.GrantID); err != nil {
 		return store.AuthzRequest{}, err
 	}
 	r.Scopes = DecodeStrings(scopes)

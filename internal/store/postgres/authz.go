@@ -38,7 +38,7 @@ func (s *Store) GetAuthzClient(ctx context.Context, orgID, id string) (store.Aut
 // CreateAuthzRequest stores a new authorization request.
 func (s *Store) CreateAuthzRequest(ctx context.Context, r store.AuthzRequest) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO authz_requests (`+columns.AuthzRequestColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, columns.AuthzRequestArgs(r)...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`, columns.AuthzRequestArgs(r)...)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("authz request: %w", store.ErrConflict)
 	}
@@ -72,11 +72,12 @@ func (s *Store) UpdateAuthzRequest(ctx context.Context, orgID, id string, update
 			return err
 		}
 		r.OrgID, r.ID, r.ClientID, r.CreatedAt = fixed.OrgID, fixed.ID, fixed.ClientID, fixed.CreatedAt
-		// The values from redirect_uri to expires_at, then the key.
-		values := append(slices.Clone(columns.AuthzRequestArgs(r)[3:15]), orgID, id)
+		// The values from redirect_uri to expires_at, the grant, then the key.
+		args := columns.AuthzRequestArgs(r)
+		values := append(slices.Clone(args[3:15]), args[16], orgID, id)
 		if _, err := tx.Exec(ctx, `UPDATE authz_requests SET redirect_uri = $1, scopes = $2, state = $3, nonce = $4,
 			response_type = $5, response_mode = $6, code_challenge = $7, code_challenge_method = $8, user_id = $9, auth_time = $10,
-			code_hash = $11, expires_at = $12 WHERE org_id = $13 AND id = $14`,
+			code_hash = $11, expires_at = $12, grant_id = $13 WHERE org_id = $14 AND id = $15`,
 			values...); err != nil {
 			return fmt.Errorf("updating authz request: %w", err)
 		}

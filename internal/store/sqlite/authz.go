@@ -37,7 +37,7 @@ func (s *Store) GetAuthzClient(ctx context.Context, orgID, id string) (store.Aut
 // CreateAuthzRequest stores a new authorization request.
 func (s *Store) CreateAuthzRequest(ctx context.Context, r store.AuthzRequest) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO authz_requests (`+columns.AuthzRequestColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, columns.AuthzRequestArgs(r)...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, columns.AuthzRequestArgs(r)...)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("authz request: %w", store.ErrConflict)
 	}
@@ -71,11 +71,12 @@ func (s *Store) UpdateAuthzRequest(ctx context.Context, orgID, id string, update
 			return err
 		}
 		r.OrgID, r.ID, r.ClientID, r.CreatedAt = fixed.OrgID, fixed.ID, fixed.ClientID, fixed.CreatedAt
-		// The values from redirect_uri to expires_at, then the key.
-		values := append(slices.Clone(columns.AuthzRequestArgs(r)[3:15]), orgID, id)
+		// The values from redirect_uri to expires_at, the grant, then the key.
+		args := columns.AuthzRequestArgs(r)
+		values := append(slices.Clone(args[3:15]), args[16], orgID, id)
 		if _, err := tx.ExecContext(ctx, `UPDATE authz_requests SET redirect_uri = ?, scopes = ?, state = ?, nonce = ?,
 			response_type = ?, response_mode = ?, code_challenge = ?, code_challenge_method = ?, user_id = ?, auth_time = ?,
-			code_hash = ?, expires_at = ? WHERE org_id = ? AND id = ?`,
+			code_hash = ?, expires_at = ?, grant_id = ? WHERE org_id = ? AND id = ?`,
 			values...); err != nil {
 			return fmt.Errorf("updating authz request: %w", err)
 		}

@@ -133,6 +133,7 @@ func testAuthzRequests(t *testing.T, s store.Store) {
 			r.UserID = user.ID
 			r.AuthTime = at(time.Minute)
 			r.CodeHash = []byte("code-hash")
+			r.GrantID = "grant-1"
 			r.ClientID = "another-client"
 			r.CreatedAt = at(time.Hour)
 			return nil
@@ -141,7 +142,7 @@ func testAuthzRequests(t *testing.T, s store.Store) {
 			t.Fatalf("UpdateAuthzRequest() error = %v", err)
 		}
 		want := req
-		want.UserID, want.AuthTime, want.CodeHash = user.ID, at(time.Minute), []byte("code-hash")
+		want.UserID, want.AuthTime, want.CodeHash, want.GrantID = user.ID, at(time.Minute), []byte("code-hash"), "grant-1"
 		checkEqual(t, "UpdateAuthzRequest", updated, wantAuthzRequest(want))
 		got, err = s.GetAuthzRequest(t.Context(), org.ID, req.ID)
 		if err != nil {

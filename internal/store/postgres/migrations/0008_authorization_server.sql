@@ -31,6 +31,7 @@ CREATE TABLE authz_requests (
     code_hash             BYTEA NOT NULL DEFAULT ''::bytea,
     expires_at            TEXT COLLATE "C" NOT NULL,
     created_at            TEXT COLLATE "C" NOT NULL,
+    grant_id              TEXT COLLATE "C" NOT NULL DEFAULT '',
     PRIMARY KEY (org_id, id),
     FOREIGN KEY (org_id, client_id) REFERENCES authz_clients (org_id, id) ON DELETE CASCADE
 );

@@ -31,6 +31,7 @@ CREATE TABLE authz_requests (
     code_hash             BLOB NOT NULL DEFAULT x'',
     expires_at            TEXT NOT NULL,
     created_at            TEXT NOT NULL,
+    grant_id              TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (org_id, id),
     FOREIGN KEY (org_id, client_id) REFERENCES authz_clients (org_id, id) ON DELETE CASCADE
 );
