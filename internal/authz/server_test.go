@@ -89,6 +89,13 @@ func TestCodeExchangeChecks(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("exchange = %d %v, want 200", status, first)
 	}
+	// Without the verifier, a second use fails and revokes nothing.
+	if status, resp := f.exchange(t, code, "wrong-"+verifier); status != http.StatusBadRequest || resp.str("error") != "invalid_grant" {
+		t.Errorf("second exchange with a wrong verifier = %d %v, want 400 invalid_grant", status, resp)
+	}
+	if _, err := f.auth.VerifyAccessToken(t.Context(), first.str("access_token")); err != nil {
+		t.Errorf("VerifyAccessToken() after a replay without the verifier error = %v, want nil", err)
+	}
 	if status, resp := f.exchange(t, code, verifier); status != http.StatusBadRequest || resp.str("error") != "invalid_grant" {
 		t.Errorf("second exchange of a code = %d %v, want 400 invalid_grant", status, resp)
 	}

@@ -161,9 +161,12 @@ func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 }
 
 // AuthRequestByCode returns the consented request of a code. A code is
-// sealed, so it names its request; the request stores the code's hash. A
-// code used a second time fails and revokes the tokens of its first use, as
-// RFC 6749 section 4.1.2 recommends.
+// sealed, so it names its request; the request stores the code's hash. An
+// exchanged code's request is returned too: claimCode rejects the second
+// exchange and revokes the tokens of the first, as RFC 6749 section 4.1.2
+// recommends, but only once the op package has authenticated the client
+// and checked the PKCE verifier, so a stranger who saw a code cannot
+// revoke the grant.
 func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	id, err := s.crypto.Decrypt(code)
 	if err != nil {
@@ -174,10 +177,6 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 		return nil, err
 	}
 	if rec.UserID == "" || !hashMatches(rec.CodeHash, code) {
-		return nil, errInactive
-	}
-	if rec.GrantID != "" {
-		s.revokeGrant(ctx, rec.OrgID, rec.GrantID, "authorization code used twice; revoked its grant")
 		return nil, errInactive
 	}
 	return authRequest{rec: rec}, nil
