@@ -64,6 +64,25 @@ func TestConsentIsAudited(t *testing.T) {
 	}
 }
 
+func TestCallbackAfterExchangeIssuesNoCode(t *testing.T) {
+	f := newFixture(t)
+	verifier := "verifier-" + strings.Repeat("k", 43)
+	browser := f.browser(t, &f.user)
+	_, id := f.consentFor(t, browser, f.defaultParams("connections.read", verifier))
+	accepted := post(t, browser, f.srv.URL+PathPrefix+"/consent", url.Values{"id": {id}, "csrf_token": {"csrf-123"}, "decision": {"accept"}})
+	callbackURL := accepted.location.String()
+	first := get(t, browser, callbackURL)
+	code := first.location.Query().Get("code")
+	if status, resp := f.exchange(t, code, verifier); status != http.StatusOK {
+		t.Fatalf("exchange = %d %v", status, resp)
+	}
+
+	again := get(t, browser, callbackURL)
+	if again.location != nil && again.location.Query().Get("code") != "" {
+		t.Errorf("authorize callback after the exchange issued another code: %s", again.location)
+	}
+}
+
 func TestCodeFlowWithoutOfflineAccess(t *testing.T) {
 	f := newFixture(t)
 	resp := f.tokens(t, "connections.read")

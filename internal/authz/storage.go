@@ -152,8 +152,13 @@ func (s *storage) request(ctx context.Context, id string) (store.AuthzRequest, e
 	return rec, nil
 }
 
+// AuthRequestByID returns a request whose code has not been exchanged, so
+// the authorize callback issues no new code for an exchanged request.
 func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
 	rec, err := s.request(ctx, id)
+	if err == nil && rec.GrantID != "" {
+		err = errInactive
+	}
 	if err != nil {
 		return nil, oidc.ErrInvalidRequest().WithDescription("the authorization request is unknown or expired; start again").WithParent(err)
 	}
