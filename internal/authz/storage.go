@@ -166,11 +166,12 @@ func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 }
 
 // AuthRequestByCode returns the consented request of a code. A code is
-// sealed, so it names its request; the request stores the code's hash. An
-// exchanged code's request is returned too: claimCode rejects the second
-// exchange and revokes the tokens of the first, as RFC 6749 section 4.1.2
-// recommends, but only once the op package has authenticated the client
-// and checked the PKCE verifier, so a stranger who saw a code cannot
+// sealed, so it names its request; the request stores the code's hash.
+//
+// An exchanged code's request is returned too. claimCode then rejects the
+// second exchange and revokes the tokens of the first, as RFC 6749 section
+// 4.1.2 recommends. It runs only after the op package has authenticated the
+// client and checked the PKCE verifier, so a stranger who saw a code cannot
 // revoke the grant.
 func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	id, err := s.crypto.Decrypt(code)

@@ -49,7 +49,7 @@ type AuthzRequest struct {
 	ExpiresAt time.Time
 	CreatedAt time.Time
 	// GrantID is the grant of the tokens issued for the code, set when the
-	// code is exchanged; the request is kept until it expires, so a second
+	// code is exchanged. The request is kept until it expires, so a second
 	// use of the code can revoke that grant.
 	GrantID string
 }
