@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plugboard/plugboard/internal/authz"
 	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/webhooks"
 )
@@ -27,6 +28,8 @@ type config struct {
 	WebhookRetryBase   time.Duration
 	WebhookLease       time.Duration
 	EventRetention     time.Duration
+	AccessTokenTTL     time.Duration
+	RefreshTokenTTL    time.Duration
 	LogLevel           string
 	LogFormat          string
 	MasterKey          string
@@ -76,6 +79,18 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	}
 	fs.DurationVar(&c.EventRetention, "event-retention", retention,
 		"how long events and their delivery log are kept once no delivery is pending, such as 720h; 0s keeps them forever (env PLUGBOARD_EVENT_RETENTION)")
+	accessTTL, err := envDuration("PLUGBOARD_OAUTH2_ACCESS_TOKEN_LIFETIME", authz.DefaultAccessTokenLifetime)
+	if err != nil {
+		return config{}, err
+	}
+	fs.DurationVar(&c.AccessTokenTTL, "oauth2-access-token-lifetime", accessTTL,
+		"lifetime of the access tokens that plugboard's own authorization server issues, such as 1h (env PLUGBOARD_OAUTH2_ACCESS_TOKEN_LIFETIME)")
+	refreshTTL, err := envDuration("PLUGBOARD_OAUTH2_REFRESH_TOKEN_LIFETIME", authz.DefaultRefreshTokenLifetime)
+	if err != nil {
+		return config{}, err
+	}
+	fs.DurationVar(&c.RefreshTokenTTL, "oauth2-refresh-token-lifetime", refreshTTL,
+		"lifetime of the refresh tokens that plugboard's own authorization server issues, such as 720h (env PLUGBOARD_OAUTH2_REFRESH_TOKEN_LIFETIME)")
 	fs.StringVar(&c.LogLevel, "log-level", envOr("PLUGBOARD_LOG_LEVEL", "info"),
 		"log level: debug, info, warn or error (env PLUGBOARD_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr("PLUGBOARD_LOG_FORMAT", "text"),
@@ -91,6 +106,9 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	}
 	if c.EventRetention < 0 {
 		return config{}, fmt.Errorf("--event-retention %s is negative; use 0s to keep events forever, or a duration such as 720h", c.EventRetention)
+	}
+	if c.AccessTokenTTL <= 0 || c.RefreshTokenTTL <= 0 {
+		return config{}, fmt.Errorf("--oauth2-access-token-lifetime and --oauth2-refresh-token-lifetime must be positive durations such as 1h")
 	}
 	if c.RefreshSkew < 0 {
 		return config{}, fmt.Errorf("--refresh-skew %s is negative; use 0s or more", c.RefreshSkew)

@@ -44,8 +44,10 @@ func TestRotateKeyResealsEverySecret(t *testing.T) {
 	if err != nil {
 		t.Fatalf("plugboard rotate-key: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "count=1") {
-		t.Errorf("rotate-key output does not report one resealed secret:\n%s", out)
+	// The API key credential and the client secret of the plugboard
+	// service's built-in application.
+	if !strings.Contains(string(out), "count=2") {
+		t.Errorf("rotate-key output does not report two resealed secrets:\n%s", out)
 	}
 	after, err := os.ReadFile(keyFile)
 	if err != nil {

@@ -75,10 +75,40 @@ func startInstance(t *testing.T, extraArgs ...string) *instance {
 // startInstanceIn is startInstance with a given data folder.
 func startInstanceIn(t *testing.T, dataDir string, extraArgs ...string) *instance {
 	t.Helper()
-	addr := freeAddr(t)
-	inst := &instance{URL: "http://" + addr, DataDir: dataDir, logs: &testkit.LockedBuffer{}, done: make(chan error, 1)}
-	args := append([]string{"serve", "--addr", addr, "--data-dir", inst.DataDir, "--allow-private-egress", "--log-level", "debug"}, extraArgs...)
-	inst.cmd = exec.Command(binaryPath, args...)
+	return startInstanceWith(t, instanceOptions{DataDir: dataDir, Args: extraArgs})
+}
+
+// instanceOptions configure startInstanceWith.
+type instanceOptions struct {
+	// Binary is the plugboard binary to run; empty means binaryPath.
+	Binary  string
+	DataDir string
+	// Addr is the listen address; empty means a free loopback port.
+	Addr string
+	// GuardEgress leaves out --allow-private-egress.
+	GuardEgress bool
+	Args        []string
+}
+
+// startInstanceWith runs plugboard serve with opts and waits until
+// /readyz returns 200. The process is stopped with SIGTERM at cleanup.
+func startInstanceWith(t *testing.T, opts instanceOptions) *instance {
+	t.Helper()
+	addr := opts.Addr
+	if addr == "" {
+		addr = freeAddr(t)
+	}
+	binary := opts.Binary
+	if binary == "" {
+		binary = binaryPath
+	}
+	inst := &instance{URL: "http://" + addr, DataDir: opts.DataDir, logs: &testkit.LockedBuffer{}, done: make(chan error, 1)}
+	args := []string{"serve", "--addr", addr, "--data-dir", inst.DataDir, "--log-level", "debug"}
+	if !opts.GuardEgress {
+		args = append(args, "--allow-private-egress")
+	}
+	args = append(args, opts.Args...)
+	inst.cmd = exec.Command(binary, args...)
 	inst.cmd.Env = append(os.Environ(), "PLUGBOARD_ADMIN_TOKEN="+testAdminToken)
 	inst.cmd.Stdout, inst.cmd.Stderr = inst.logs, inst.logs
 	if err := inst.cmd.Start(); err != nil {

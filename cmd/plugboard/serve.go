@@ -15,6 +15,7 @@ import (
 
 	"github.com/plugboard/plugboard/internal/api"
 	"github.com/plugboard/plugboard/internal/audit"
+	"github.com/plugboard/plugboard/internal/authz"
 	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/egress"
 	"github.com/plugboard/plugboard/internal/members"
@@ -88,7 +89,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 
-	transport := egress.TransportOptions{AllowPrivate: c.AllowPrivateEgress}
+	// Calls through the plugboard service go to the instance itself,
+	// whose public URL is usually a loopback or private address.
+	selfHost, err := egress.SelfHostPort(c.PublicURL)
+	if err != nil {
+		return fmt.Errorf("--public-url: %w", err)
+	}
+	transport := egress.TransportOptions{AllowPrivate: c.AllowPrivateEgress, SelfHost: selfHost}
 	if c.AllowPrivateEgress {
 		logger.Warn("private egress is allowed: credentials may be sent to loopback and private addresses; use this only in development")
 	}
@@ -98,7 +105,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		skew = connections.NoRefreshSkew
 	}
 	auditLog := audit.New(st, logger, time.Now)
-	hooks := webhooks.New(webhooks.Options{Store: st, Keyring: keyring, Audit: auditLog, Logger: logger})
+	hooks := webhooks.New(webhooks.Options{Store: st, Keyring: keyring, Audit: auditLog, Logger: logger, PublicURL: c.PublicURL})
 	manager := connections.New(connections.Options{
 		Store:       st,
 		Keyring:     keyring,
@@ -109,10 +116,24 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Audit:       auditLog,
 		Events:      hooks.Publisher(),
 	})
+	// The op package of zitadel/oidc logs its protocol errors through
+	// slog's default logger, so those lines join plugboard's log.
+	slog.SetDefault(logger)
+	authServer, err := authz.New(authz.Options{
+		Store: st, Keyring: keyring, Applications: manager, PublicURL: c.PublicURL, Logger: logger,
+		AccessTokenLifetime: c.AccessTokenTTL, RefreshTokenLifetime: c.RefreshTokenTTL,
+		Hooks: consentHooks(st, logger), Audit: auditLog,
+	})
+	if err != nil {
+		return err
+	}
+	if err := authServer.EnsureBuiltinClients(ctx); err != nil {
+		return fmt.Errorf("registering the plugboard service's built-in clients: %w", err)
+	}
 	memberManager := members.NewManager(members.Options{Store: st, Audit: auditLog, Credentials: manager, Logger: logger})
 	server := api.New(api.Options{
 		Store: st, Connections: manager, Sender: sender, Logger: logger, Members: memberManager, Audit: auditLog,
-		Webhooks: hooks,
+		Webhooks: hooks, Access: authServer,
 	})
 	worker := &webhooks.Worker{
 		Store: st, Keyring: keyring, Sender: sender, Calls: manager, Logger: logger,
@@ -123,12 +144,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", c.Addr, err)
 	}
+	root := http.NewServeMux()
+	root.Handle(authz.PathPrefix+"/", authServer.Handler())
+	root.Handle(authz.MetadataPath, authServer.Handler())
+	root.Handle("/", server.Handler())
 	httpServer := &http.Server{
-		Handler:           server.Handler(),
+		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	go sweepStates(ctx, st, logger)
+	go sweepStates(ctx, st, authServer, logger)
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(ctx) }()
 	// A retention of 0s keeps events forever, which a negative Retention
@@ -171,8 +196,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
-// sweepStates deletes expired OAuth states every minute until ctx ends.
-func sweepStates(ctx context.Context, st store.Store, logger *slog.Logger) {
+// sweepStates deletes expired OAuth states and authorization server
+// requests and tokens every minute until ctx ends. It also registers the
+// built-in client of orgs created since the start.
+func sweepStates(ctx context.Context, st store.Store, authServer *authz.Server, logger *slog.Logger) {
 	ticker := time.NewTicker(time.Minute)
 	defer ticker.Stop()
 	for {
@@ -185,6 +212,15 @@ func sweepStates(ctx context.Context, st store.Store, logger *slog.Logger) {
 				logger.Warn("deleting expired oauth states failed", "err", err)
 			} else if n > 0 {
 				logger.Debug("deleted expired oauth states", "count", n)
+			}
+			n, err = authServer.DeleteExpired(ctx)
+			if err != nil && ctx.Err() == nil {
+				logger.Warn("deleting expired authorization requests and tokens failed", "err", err)
+			} else if n > 0 {
+				logger.Debug("deleted expired authorization requests and tokens", "count", n)
+			}
+			if err := authServer.EnsureBuiltinClients(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("registering built-in clients failed", "err", err)
 			}
 		}
 	}

@@ -38,6 +38,9 @@ type Options struct {
 	// store, connections, sender, audit log, logger and clock above, with
 	// the default run limits.
 	Functions *functions.Service
+	// Access checks access tokens of plugboard's authorization server;
+	// nil rejects them.
+	Access AccessTokenVerifier
 }
 
 // Server is the HTTP API.
@@ -53,13 +56,14 @@ type Server struct {
 	audit     *audit.Log
 	webhooks  *webhooks.Service
 	functions *functions.Service
+	access    AccessTokenVerifier
 }
 
 // New returns a Server.
 func New(opts Options) *Server {
 	s := &Server{store: opts.Store, conns: opts.Connections, sender: opts.Sender, logger: opts.Logger, now: opts.Now,
 		registry: opts.Registry, members: opts.Members, audit: opts.Audit,
-		webhooks: opts.Webhooks, functions: opts.Functions}
+		webhooks: opts.Webhooks, functions: opts.Functions, access: opts.Access}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -94,6 +98,10 @@ type Route struct {
 	Path   string
 	// Public routes need no API token.
 	Public bool
+	// Scope is the scope an access token of plugboard's authorization
+	// server needs for the route; empty means any such token will do. API
+	// tokens need no scope.
+	Scope  string
 	handle handlerFunc
 	authed authedFunc
 }
@@ -117,59 +125,60 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/oauth/callback", Public: true, handle: s.oauthCallback},
 		{Method: "GET", Path: "/oauth/callback/", Public: true, handle: s.oauthCallback},
 
-		{Method: "GET", Path: "/v1/services", authed: s.listServices},
-		{Method: "POST", Path: "/v1/services", authed: s.createService},
-		{Method: "GET", Path: "/v1/services/{key}", authed: s.getService},
-		{Method: "PATCH", Path: "/v1/services/{key}", authed: s.updateService},
-		{Method: "DELETE", Path: "/v1/services/{key}", authed: s.deleteService},
+		{Method: "GET", Path: "/v1/services", Scope: "services.read", authed: s.listServices},
+		{Method: "POST", Path: "/v1/services", Scope: "services.write", authed: s.createService},
+		{Method: "GET", Path: "/v1/services/{key}", Scope: "services.read", authed: s.getService},
+		{Method: "PATCH", Path: "/v1/services/{key}", Scope: "services.write", authed: s.updateService},
+		{Method: "DELETE", Path: "/v1/services/{key}", Scope: "services.write", authed: s.deleteService},
 
-		{Method: "GET", Path: "/v1/applications", authed: s.listApplications},
-		{Method: "POST", Path: "/v1/applications", authed: s.createApplication},
-		{Method: "GET", Path: "/v1/applications/{id}", authed: s.getApplication},
-		{Method: "PATCH", Path: "/v1/applications/{id}", authed: s.updateApplication},
-		{Method: "DELETE", Path: "/v1/applications/{id}", authed: s.deleteApplication},
+		{Method: "GET", Path: "/v1/applications", Scope: "applications.read", authed: s.listApplications},
+		{Method: "POST", Path: "/v1/applications", Scope: "applications.write", authed: s.createApplication},
+		{Method: "GET", Path: "/v1/applications/{id}", Scope: "applications.read", authed: s.getApplication},
+		{Method: "PATCH", Path: "/v1/applications/{id}", Scope: "applications.write", authed: s.updateApplication},
+		{Method: "DELETE", Path: "/v1/applications/{id}", Scope: "applications.write", authed: s.deleteApplication},
 
-		{Method: "GET", Path: "/v1/connections", authed: s.listConnections},
-		{Method: "POST", Path: "/v1/connections", authed: s.createConnection},
-		{Method: "GET", Path: "/v1/connections/{link}", authed: s.getConnection},
-		{Method: "PATCH", Path: "/v1/connections/{link}", authed: s.updateConnection},
-		{Method: "DELETE", Path: "/v1/connections/{link}", authed: s.deleteConnection},
-		{Method: "POST", Path: "/v1/connections/{link}/connect", authed: s.connect},
-		{Method: "POST", Path: "/v1/connections/{link}/revoke", authed: s.revoke},
-		{Method: "GET", Path: "/v1/connections/{link}/code", authed: s.sampleCode},
-		{Method: "GET", Path: "/v1/connections/{link}/credential", authed: s.credential},
-		{Method: "GET", Path: "/v1/connections/{link}/credentials", authed: s.listHolders},
-		{Method: "DELETE", Path: "/v1/connections/{link}/credentials/{user}", authed: s.revokeHolder},
-		{Path: "/v1/connections/{link}/proxy/{path...}", authed: s.proxy},
-		{Method: "POST", Path: "/v1/invoke", authed: s.invoke},
+		{Method: "GET", Path: "/v1/connections", Scope: "connections.read", authed: s.listConnections},
+		{Method: "POST", Path: "/v1/connections", Scope: "connections.write", authed: s.createConnection},
+		{Method: "GET", Path: "/v1/connections/{link}", Scope: "connections.read", authed: s.getConnection},
+		{Method: "PATCH", Path: "/v1/connections/{link}", Scope: "connections.write", authed: s.updateConnection},
+		{Method: "DELETE", Path: "/v1/connections/{link}", Scope: "connections.write", authed: s.deleteConnection},
+		{Method: "POST", Path: "/v1/connections/{link}/connect", Scope: "connections.write", authed: s.connect},
+		{Method: "POST", Path: "/v1/connections/{link}/revoke", Scope: "connections.write", authed: s.revoke},
+		{Method: "GET", Path: "/v1/connections/{link}/code", Scope: "connections.read", authed: s.sampleCode},
+		{Method: "GET", Path: "/v1/connections/{link}/credential", Scope: "credentials.read", authed: s.credential},
+		{Method: "GET", Path: "/v1/connections/{link}/credentials", Scope: "connections.read", authed: s.listHolders},
+		{Method: "DELETE", Path: "/v1/connections/{link}/credentials/{user}", Scope: "connections.write", authed: s.revokeHolder},
+		{Path: "/v1/connections/{link}/proxy/{path...}", Scope: "connections.use", authed: s.proxy},
+		{Method: "POST", Path: "/v1/invoke", Scope: "connections.use", authed: s.invoke},
 
-		{Method: "GET", Path: "/v1/functions", authed: s.listFunctions},
-		{Method: "POST", Path: "/v1/functions", authed: s.createFunction},
-		{Method: "GET", Path: "/v1/functions/{name}", authed: s.getFunction},
-		{Method: "PATCH", Path: "/v1/functions/{name}", authed: s.updateFunction},
-		{Method: "DELETE", Path: "/v1/functions/{name}", authed: s.deleteFunction},
-		{Method: "POST", Path: "/v1/functions/{name}/run", authed: s.runFunction},
-		{Method: "GET", Path: "/v1/webhooks", authed: s.listWebhooks},
-		{Method: "POST", Path: "/v1/webhooks", authed: s.createWebhook},
-		{Method: "GET", Path: "/v1/webhooks/{id}", authed: s.getWebhook},
-		{Method: "PATCH", Path: "/v1/webhooks/{id}", authed: s.updateWebhook},
-		{Method: "DELETE", Path: "/v1/webhooks/{id}", authed: s.deleteWebhook},
-		{Method: "POST", Path: "/v1/webhooks/{id}/rotate-secret", authed: s.rotateWebhookSecret},
-		{Method: "POST", Path: "/v1/webhooks/{id}/test", authed: s.testWebhook},
-		{Method: "GET", Path: "/v1/webhooks/{id}/deliveries", authed: s.listDeliveries},
-		{Method: "GET", Path: "/v1/webhooks/{id}/deliveries/{delivery}", authed: s.getDelivery},
-		{Method: "POST", Path: "/v1/webhooks/{id}/deliveries/{delivery}/redeliver", authed: s.redeliver},
-		{Method: "POST", Path: "/v1/events", authed: s.postEvent},
+		{Method: "GET", Path: "/v1/functions", Scope: "functions.read", authed: s.listFunctions},
+		{Method: "POST", Path: "/v1/functions", Scope: "functions.write", authed: s.createFunction},
+		{Method: "GET", Path: "/v1/functions/{name}", Scope: "functions.read", authed: s.getFunction},
+		{Method: "PATCH", Path: "/v1/functions/{name}", Scope: "functions.write", authed: s.updateFunction},
+		{Method: "DELETE", Path: "/v1/functions/{name}", Scope: "functions.write", authed: s.deleteFunction},
+		{Method: "POST", Path: "/v1/functions/{name}/run", Scope: "functions.run", authed: s.runFunction},
 
-		{Method: "GET", Path: "/v1/users", authed: s.listUsers},
-		{Method: "POST", Path: "/v1/users", authed: s.createUser},
-		{Method: "GET", Path: "/v1/users/{username}", authed: s.getUser},
-		{Method: "PATCH", Path: "/v1/users/{username}", authed: s.updateUser},
-		{Method: "DELETE", Path: "/v1/users/{username}", authed: s.deleteUser},
-		{Method: "GET", Path: "/v1/tokens", authed: s.listTokens},
-		{Method: "POST", Path: "/v1/tokens", authed: s.createToken},
-		{Method: "DELETE", Path: "/v1/tokens/{id}", authed: s.deleteToken},
-		{Method: "GET", Path: "/v1/audit", authed: s.listAudit},
+		{Method: "GET", Path: "/v1/webhooks", Scope: "webhooks.read", authed: s.listWebhooks},
+		{Method: "POST", Path: "/v1/webhooks", Scope: "webhooks.write", authed: s.createWebhook},
+		{Method: "GET", Path: "/v1/webhooks/{id}", Scope: "webhooks.read", authed: s.getWebhook},
+		{Method: "PATCH", Path: "/v1/webhooks/{id}", Scope: "webhooks.write", authed: s.updateWebhook},
+		{Method: "DELETE", Path: "/v1/webhooks/{id}", Scope: "webhooks.write", authed: s.deleteWebhook},
+		{Method: "POST", Path: "/v1/webhooks/{id}/rotate-secret", Scope: "webhooks.write", authed: s.rotateWebhookSecret},
+		{Method: "POST", Path: "/v1/webhooks/{id}/test", Scope: "webhooks.write", authed: s.testWebhook},
+		{Method: "GET", Path: "/v1/webhooks/{id}/deliveries", Scope: "webhooks.read", authed: s.listDeliveries},
+		{Method: "GET", Path: "/v1/webhooks/{id}/deliveries/{delivery}", Scope: "webhooks.read", authed: s.getDelivery},
+		{Method: "POST", Path: "/v1/webhooks/{id}/deliveries/{delivery}/redeliver", Scope: "webhooks.write", authed: s.redeliver},
+		{Method: "POST", Path: "/v1/events", Scope: "events.write", authed: s.postEvent},
+
+		{Method: "GET", Path: "/v1/users", Scope: "members.read", authed: s.listUsers},
+		{Method: "POST", Path: "/v1/users", Scope: "members.write", authed: s.createUser},
+		{Method: "GET", Path: "/v1/users/{username}", Scope: "members.read", authed: s.getUser},
+		{Method: "PATCH", Path: "/v1/users/{username}", Scope: "members.write", authed: s.updateUser},
+		{Method: "DELETE", Path: "/v1/users/{username}", Scope: "members.write", authed: s.deleteUser},
+		{Method: "GET", Path: "/v1/tokens", Scope: "tokens.read", authed: s.listTokens},
+		{Method: "POST", Path: "/v1/tokens", Scope: "tokens.write", authed: s.createToken},
+		{Method: "DELETE", Path: "/v1/tokens/{id}", Scope: "tokens.write", authed: s.deleteToken},
+		{Method: "GET", Path: "/v1/audit", Scope: "audit.read", authed: s.listAudit},
 		{Method: "GET", Path: "/v1/me", authed: s.me},
 	}
 }
@@ -180,7 +189,7 @@ func (s *Server) Handler() http.Handler {
 	for _, rt := range s.Routes() {
 		h := rt.handle
 		if rt.authed != nil {
-			h = s.authenticate(rt.authed)
+			h = s.authenticate(rt.Scope, rt.authed)
 		}
 		mux.Handle(rt.Pattern(), s.metrics.instrument(rt.Path, s.adapt(h)))
 	}

@@ -33,6 +33,11 @@ const (
 	ActionWebhookCreated = "webhook.created"
 	ActionWebhookUpdated = "webhook.updated"
 	ActionWebhookDeleted = "webhook.deleted"
+
+	// A member's Accept or Deny on the consent page of plugboard's own
+	// authorization server, recorded by the authz package.
+	ActionConsentAccepted = "oauth2.consent_accepted"
+	ActionConsentDenied   = "oauth2.consent_denied"
 )
 
 // Log appends entries to the audit log and reads them back.

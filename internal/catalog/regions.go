@@ -110,6 +110,10 @@ func expand(s *Service, vars map[string]string) (Service, []string) {
 			if v, ok := vars[p[1:len(p)-1]]; ok {
 				return v
 			}
+			if p == PublicURLPlaceholder || p == PublicHostPlaceholder {
+				// WithPublicURL replaces it, with or without regions.
+				return p
+			}
 			missing = append(missing, p)
 			return p
 		})

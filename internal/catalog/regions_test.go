@@ -24,6 +24,7 @@ func TestForRegionEveryDefaultService(t *testing.T) {
 				if err != nil {
 					t.Fatalf("ForRegion(%q) error = %v", region, err)
 				}
+				got = got.WithPublicURL("https://plugboard.example")
 				if err := got.Validate(); err != nil {
 					t.Errorf("resolved service is invalid: %v", err)
 				}

@@ -68,6 +68,10 @@ func FieldErrors(err error) []*FieldError {
 // Callers run Normalize first, so that stray spaces and upper-case hosts are
 // not reported.
 func (s *Service) Validate() error {
+	// The public URL placeholder is checked as an example instance URL.
+	example := s.WithPublicURL(examplePublicURL)
+	s = &example
+
 	var v validator
 	v.checkIdentity(s)
 

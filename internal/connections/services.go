@@ -16,9 +16,10 @@ import (
 
 // Service returns a default or custom service by key. A custom service
 // cannot shadow a default one, so the lookup order does not matter.
+// The instance's public URL replaces catalog.PublicURLPlaceholder.
 func (m *Manager) Service(ctx context.Context, orgID, key string) (catalog.Service, error) {
 	if svc, ok := catalog.Lookup(key); ok {
-		return svc, nil
+		return svc.WithPublicURL(m.publicURL), nil
 	}
 	custom, err := m.store.GetService(ctx, orgID, key)
 	if errors.Is(err, store.ErrNotFound) {
@@ -29,7 +30,7 @@ func (m *Manager) Service(ctx context.Context, orgID, key string) (catalog.Servi
 		return catalog.Service{}, fmt.Errorf("reading service %q: %w", key, err)
 	}
 	custom.Service.Kind = catalog.KindCustom
-	return custom.Service, nil
+	return custom.Service.WithPublicURL(m.publicURL), nil
 }
 
 // connectionService returns the service of a connection, its URLs resolved
@@ -67,6 +68,9 @@ func (m *Manager) ListServices(ctx context.Context, orgID, kind, q string) ([]ca
 			c.Service.Kind = catalog.KindCustom
 			all = append(all, c.Service)
 		}
+	}
+	for i := range all {
+		all[i] = all[i].WithPublicURL(m.publicURL)
 	}
 	all = catalog.Search(all, q)
 	sort.Slice(all, func(i, j int) bool { return all[i].Key < all[j].Key })

@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -37,6 +40,29 @@ type TransportOptions struct {
 	// accounts.zoho.eu:443, on 127.0.0.1. The server's flags never set them.
 	StandIns map[string]string
 	RootCAs  *x509.CertPool
+
+	// SelfHost is the "host:port" of the instance's public URL, which the
+	// guard lets through whatever address it resolves to, so that calls
+	// through the plugboard service reach the instance itself. Every other
+	// destination is still guarded. SelfHostPort returns it for a URL.
+	SelfHost string
+}
+
+// SelfHostPort returns the "host:port" that a dial to publicURL names,
+// with the scheme's default port when the URL has none.
+func SelfHostPort(publicURL string) (string, error) {
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Hostname() == "" {
+		return "", fmt.Errorf("public URL %q has no host", publicURL)
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(strings.ToLower(u.Hostname()), port), nil
 }
 
 // NewTransport returns a transport with the settings of http.DefaultTransport
@@ -57,17 +83,28 @@ func NewTransport(opts TransportOptions) *http.Transport {
 	if dialer.Timeout == 0 {
 		dialer.Timeout = defaultDialTimeout
 	}
-	if !opts.AllowPrivate {
-		dialer.Control = guardControl
-	}
-
 	dial := dialer.DialContext
+	if !opts.AllowPrivate {
+		guarded := *dialer
+		guarded.Control = guardControl
+		dial = guarded.DialContext
+		if opts.SelfHost != "" {
+			self := opts.SelfHost
+			dial = func(ctx context.Context, network, address string) (net.Conn, error) {
+				if strings.EqualFold(address, self) {
+					return dialer.DialContext(ctx, network, address)
+				}
+				return guarded.DialContext(ctx, network, address)
+			}
+		}
+	}
 	if len(opts.StandIns) > 0 {
+		next := dial
 		dial = func(ctx context.Context, network, address string) (net.Conn, error) {
 			if standIn, ok := opts.StandIns[address]; ok {
 				address = standIn
 			}
-			return dialer.DialContext(ctx, network, address)
+			return next(ctx, network, address)
 		}
 	}
 	var tlsConfig *tls.Config

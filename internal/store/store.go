@@ -177,6 +177,37 @@ type Store interface {
 	// most once. Expired states are returned too; the caller checks expiry.
 	TakeOAuthState(ctx context.Context, orgID, id string) (OAuthState, error)
 	DeleteExpiredOAuthStates(ctx context.Context, now time.Time) (int, error)
+
+	// PutAuthzClient inserts or replaces a client of the authorization
+	// server; its creation time stays as first stored.
+	PutAuthzClient(ctx context.Context, client AuthzClient) error
+	GetAuthzClient(ctx context.Context, orgID, id string) (AuthzClient, error)
+	CreateAuthzRequest(ctx context.Context, req AuthzRequest) error
+	GetAuthzRequest(ctx context.Context, orgID, id string) (AuthzRequest, error)
+	// UpdateAuthzRequest cannot change the org, ID, client or creation
+	// time.
+	UpdateAuthzRequest(ctx context.Context, orgID, id string, update func(*AuthzRequest) error) (AuthzRequest, error)
+	DeleteAuthzRequest(ctx context.Context, orgID, id string) error
+	// CreateAuthzTokens stores tokens of one org in one transaction.
+	CreateAuthzTokens(ctx context.Context, tokens []AuthzToken) error
+	// RotateAuthzRefreshToken marks the refresh token oldID as
+	// AuthzRotatedToken and stores tokens in one transaction. It fails with
+	// ErrNotFound, storing nothing, when oldID is not a refresh token, so a
+	// refresh token is used at most once.
+	RotateAuthzRefreshToken(ctx context.Context, orgID, oldID string, tokens []AuthzToken) error
+	GetAuthzToken(ctx context.Context, orgID, id string) (AuthzToken, error)
+	DeleteAuthzToken(ctx context.Context, orgID, id string) error
+	// DeleteAuthzGrant deletes every token of a grant and returns how many.
+	DeleteAuthzGrant(ctx context.Context, orgID, grantID string) (int, error)
+	// DeleteExpiredAuthz deletes authorization requests and tokens that
+	// expired before now, across orgs, and returns how many.
+	DeleteExpiredAuthz(ctx context.Context, now time.Time) (int, error)
+	// CreateAuthzSigningKey fails with ErrConflict when the ID is taken.
+	CreateAuthzSigningKey(ctx context.Context, key AuthzSigningKey) error
+	// ListAuthzSigningKeys lists an org's signing keys, newest first, or
+	// those of every org when orgID is empty: the key set that the
+	// authorization server publishes spans orgs.
+	ListAuthzSigningKeys(ctx context.Context, orgID string) ([]AuthzSigningKey, error)
 }
 
 // ErrInUse is returned when a record cannot be deleted because others refer
@@ -320,11 +351,12 @@ type SealedValue struct {
 	// Table and Column name the record kind and field: "applications"
 	// and "client_secret"; "credentials" and "access_token",
 	// "refresh_token" or "secrets"; "oauth_states" and "verifier";
-	// "webhooks" and "secret".
+	// "webhooks" and "secret"; "authz_signing_keys" and "private_key".
 	Table  string
 	Column string
 	// Key is the row's key within the org: the application ID; the
-	// connection ID and the user ID; the state ID; the webhook ID.
+	// connection ID and the user ID; the state ID; the webhook ID; the
+	// signing key ID.
 	Key    []string
 	Sealed string
 }

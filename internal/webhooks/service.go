@@ -25,6 +25,9 @@ type Options struct {
 	Audit  connections.AuditRecorder
 	Logger *slog.Logger
 	Now    func() time.Time
+	// PublicURL is the instance's public URL, which replaces
+	// catalog.PublicURLPlaceholder in services.
+	PublicURL string
 }
 
 // Service manages webhook definitions, events and deliveries for members.
@@ -35,12 +38,15 @@ type Service struct {
 	audit   connections.AuditRecorder
 	logger  *slog.Logger
 	now     func() time.Time
+	// publicURL replaces catalog.PublicURLPlaceholder in services.
+	publicURL string
 }
 
 // New returns a Service.
 func New(opts Options) *Service {
 	s := &Service{
 		store: opts.Store, keyring: opts.Keyring, audit: opts.Audit, logger: opts.Logger, now: opts.Now,
+		publicURL: opts.PublicURL,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -294,13 +300,13 @@ func (s *Service) checkTarget(ctx context.Context, hook *store.Webhook, conn sto
 // package does.
 func (s *Service) service(ctx context.Context, orgID, key string) (catalog.Service, error) {
 	if svc, ok := catalog.Lookup(key); ok {
-		return svc, nil
+		return svc.WithPublicURL(s.publicURL), nil
 	}
 	custom, err := s.store.GetService(ctx, orgID, key)
 	if err != nil {
 		return catalog.Service{}, fmt.Errorf("reading service %q: %w", key, err)
 	}
-	return custom.Service, nil
+	return custom.Service.WithPublicURL(s.publicURL), nil
 }
 
 // Get returns one webhook.

@@ -72,3 +72,30 @@ func DecodeStringMap(s string) map[string]string {
 	}
 	return out
 }
+
+// NonNilStrings returns s, or an empty list for nil, so a list column
+// stores [] rather than null.
+func NonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// NonNilBytes returns b, or an empty slice for nil, because drivers store
+// a nil slice as NULL in a NOT NULL column.
+func NonNilBytes(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// NilIfEmpty returns nil for an empty slice, so a read-back empty binary
+// column compares equal to the nil it was stored from.
+func NilIfEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}

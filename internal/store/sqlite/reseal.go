@@ -23,6 +23,7 @@ var sealedColumns = []sealedColumn{
 	{"oauth_states", "verifier_sealed", "verifier", []string{"id"}},
 	{"webhooks", "secret_sealed", "secret", []string{"id"}},
 	{"webhooks", "previous_secret_sealed", "previous_secret", []string{"id"}},
+	{"authz_signing_keys", "private_key_sealed", "private_key", []string{"id"}},
 }
 
 // ResealAll rewrites every sealed value that reseal changes, in one

@@ -33,7 +33,14 @@ func testResealAll(t *testing.T, s store.Store) {
 	bound.SecretSealed = ""
 	createWebhook(t, s, bound)
 
+	signingKey := store.AuthzSigningKey{OrgID: org.ID, ID: uniqueID("key"), Algorithm: "ES256",
+		PrivateKeySealed: "sealed-private-key", PublicKeyJWK: "{}", CreatedAt: at(0)}
+	if err := s.CreateAuthzSigningKey(ctx, signingKey); err != nil {
+		t.Fatalf("CreateAuthzSigningKey() error = %v", err)
+	}
+
 	wantVisits := map[string]string{
+		"authz_signing_keys.private_key/" + signingKey.ID:      signingKey.PrivateKeySealed,
 		"applications.client_secret/" + app.ID:                 app.ClientSecretSealed,
 		"credentials.access_token/" + conn.ID + "/" + user.ID:  cred.AccessTokenSealed,
 		"credentials.refresh_token/" + conn.ID + "/" + user.ID: cred.RefreshTokenSealed,
@@ -94,4 +101,9 @@ func testResealAll(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	checkEqual(t, "verifier", gotState.VerifierSealed, "resealed-"+state.VerifierSealed)
+	keys, err := s.ListAuthzSigningKeys(ctx, org.ID)
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("ListAuthzSigningKeys() = %d keys, %v; want 1 key", len(keys), err)
+	}
+	checkEqual(t, "signing key", keys[0].PrivateKeySealed, "resealed-"+signingKey.PrivateKeySealed)
 }

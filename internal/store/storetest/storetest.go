@@ -76,6 +76,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Functions", testFunctions},
 		{"ListFunctions", testListFunctions},
 		{"DeleteConnectionWithFunction", testDeleteConnectionWithFunction},
+		{"AuthzClients", testAuthzClients},
+		{"AuthzRequests", testAuthzRequests},
+		{"AuthzTokens", testAuthzTokens},
+		{"AuthzSigningKeys", testAuthzSigningKeys},
 	}
 	for _, group := range groups {
 		t.Run(group.name, func(t *testing.T) {
