@@ -79,7 +79,7 @@ func startInstanceIn(t *testing.T, dataDir string, extraArgs ...string) *instanc
 	inst := &instance{URL: "http://" + addr, DataDir: dataDir, logs: &testkit.LockedBuffer{}, done: make(chan error, 1)}
 	args := append([]string{"serve", "--addr", addr, "--data-dir", inst.DataDir, "--allow-private-egress", "--log-level", "debug"}, extraArgs...)
 	inst.cmd = exec.Command(binaryPath, args...)
-	inst.cmd.Env = append(os.Environ(), "PLUGBOARD_ADMIN_TOKEN="+testAdminToken)
+	inst.cmd.Env = append(os.Environ(), "PLUGBOARD_ADMIN_TOKEN="+testAdminToken, "PLUGBOARD_ADMIN_PASSWORD="+testAdminPassword)
 	inst.cmd.Stdout, inst.cmd.Stderr = inst.logs, inst.logs
 	if err := inst.cmd.Start(); err != nil {
 		t.Fatalf("starting plugboard: %v", err)

@@ -22,6 +22,7 @@ import (
 	"github.com/plugboard/plugboard/internal/store"
 	"github.com/plugboard/plugboard/internal/store/postgres"
 	"github.com/plugboard/plugboard/internal/store/sqlite"
+	"github.com/plugboard/plugboard/internal/web"
 	"github.com/plugboard/plugboard/internal/webhooks"
 )
 
@@ -75,16 +76,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
-	boot, err := members.Bootstrap(ctx, st, c.AdminToken, time.Now())
+	boot, err := members.Bootstrap(ctx, st, c.AdminToken, c.AdminPassword, time.Now())
 	if err != nil {
 		return err
 	}
 	if boot.Created {
 		logger.Info("created org and admin user", "org", members.DefaultOrg, "user", members.AdminUsername)
+		// Printed, not logged, so the token and password do not reach log
+		// storage.
 		if boot.Token != "" {
-			// Printed, not logged, so the token does not reach log storage.
 			fmt.Fprintf(stderr, "\nThe admin's API token, shown only this once:\n\n    %s\n\n"+
 				"Keep it safe. Set PLUGBOARD_ADMIN_TOKEN before the first start to choose it yourself.\n\n", boot.Token)
+		}
+		if boot.Password != "" {
+			fmt.Fprintf(stderr, "\nThe admin's password for the web UI (user %s), shown only this once:\n\n    %s\n\n"+
+				"Keep it safe. Set PLUGBOARD_ADMIN_PASSWORD before the first start to choose it yourself.\n\n",
+				members.AdminUsername, boot.Password)
 		}
 	}
 
@@ -110,9 +117,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Events:      hooks.Publisher(),
 	})
 	memberManager := members.NewManager(members.Options{Store: st, Audit: auditLog, Credentials: manager, Logger: logger})
+	ui, err := web.New(web.Options{
+		Store: st, Connections: manager, Members: memberManager, Webhooks: hooks, Audit: auditLog,
+		Logger: logger, PublicURL: c.PublicURL,
+	})
+	if err != nil {
+		return err
+	}
 	server := api.New(api.Options{
 		Store: st, Connections: manager, Sender: sender, Logger: logger, Members: memberManager, Audit: auditLog,
-		Webhooks: hooks,
+		Webhooks: hooks, BrowserUser: ui.BrowserUser,
 	})
 	worker := &webhooks.Worker{
 		Store: st, Keyring: keyring, Sender: sender, Calls: manager, Logger: logger,
@@ -124,11 +138,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("listening on %s: %w", c.Addr, err)
 	}
 	httpServer := &http.Server{
-		Handler:           server.Handler(),
+		Handler:           mount(server.Handler(), ui.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	go sweepStates(ctx, st, logger)
+	go sweepExpired(ctx, st, logger)
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(ctx) }()
 	refresher := &connections.Refresher{Manager: manager, Logger: logger}
@@ -164,8 +178,20 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
-// sweepStates deletes expired OAuth states every minute until ctx ends.
-func sweepStates(ctx context.Context, st store.Store, logger *slog.Logger) {
+// mount sends the API's paths (/v1/, the OAuth callback and the operations
+// endpoints) to the API handler and every other path to the web UI.
+func mount(apiHandler, webHandler http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	for _, pattern := range []string{"/v1/", "/oauth/", "/healthz", "/readyz", "/metrics"} {
+		mux.Handle(pattern, apiHandler)
+	}
+	mux.Handle("/", webHandler)
+	return mux
+}
+
+// sweepExpired deletes expired OAuth states and web sessions, and sign-in
+// failures older than the rate limit's window, every minute until ctx ends.
+func sweepExpired(ctx context.Context, st store.Store, logger *slog.Logger) {
 	ticker := time.NewTicker(time.Minute)
 	defer ticker.Stop()
 	for {
@@ -173,11 +199,22 @@ func sweepStates(ctx context.Context, st store.Store, logger *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
-			n, err := st.DeleteExpiredOAuthStates(ctx, time.Now())
-			if err != nil && ctx.Err() == nil {
-				logger.Warn("deleting expired oauth states failed", "err", err)
-			} else if n > 0 {
-				logger.Debug("deleted expired oauth states", "count", n)
+			now := time.Now()
+			sweeps := []struct {
+				what string
+				run  func() (int, error)
+			}{
+				{"expired oauth states", func() (int, error) { return st.DeleteExpiredOAuthStates(ctx, now) }},
+				{"expired web sessions", func() (int, error) { return st.DeleteExpiredWebSessions(ctx, now) }},
+				{"old login failures", func() (int, error) { return st.DeleteLoginFailuresBefore(ctx, now.Add(-web.LoginFailureWindow)) }},
+			}
+			for _, sweep := range sweeps {
+				n, err := sweep.run()
+				if err != nil && ctx.Err() == nil {
+					logger.Warn("deleting "+sweep.what+" failed", "err", err)
+				} else if n > 0 {
+					logger.Debug("deleted "+sweep.what, "count", n)
+				}
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/plugboard/plugboard/internal/audit"
+	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/problem"
 )
 
@@ -23,7 +24,15 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		r = r.WithContext(audit.WithRemoteAddr(r.Context(), host))
 	}
-	res, err := s.conns.CompleteAuthorization(r.Context(), q.Get("state"), q.Get("code"), q.Get("error"), q.Get("error_description"))
+	var browser *connections.Actor
+	if s.browser != nil {
+		user, err := s.browser(r)
+		if err != nil {
+			return err
+		}
+		browser = user
+	}
+	res, err := s.conns.CompleteAuthorization(r.Context(), q.Get("state"), q.Get("code"), q.Get("error"), q.Get("error_description"), browser)
 	if res.ReturnTo != "" {
 		target, parseErr := url.Parse(res.ReturnTo)
 		if parseErr == nil {

@@ -33,6 +33,11 @@ type Options struct {
 	Members  *members.Manager
 	Audit    *audit.Log
 	Webhooks *webhooks.Service
+	// BrowserUser returns the member signed in to the web UI with the
+	// request's session cookie, or nil without a valid session. The OAuth
+	// callback rejects a flow another member started. Nil means no web UI,
+	// so every callback counts as one without a session.
+	BrowserUser func(r *http.Request) (*connections.Actor, error)
 }
 
 // Server is the HTTP API.
@@ -47,13 +52,14 @@ type Server struct {
 	members  *members.Manager
 	audit    *audit.Log
 	webhooks *webhooks.Service
+	browser  func(r *http.Request) (*connections.Actor, error)
 }
 
 // New returns a Server.
 func New(opts Options) *Server {
 	s := &Server{store: opts.Store, conns: opts.Connections, sender: opts.Sender, logger: opts.Logger, now: opts.Now,
 		registry: opts.Registry, members: opts.Members, audit: opts.Audit,
-		webhooks: opts.Webhooks}
+		webhooks: opts.Webhooks, browser: opts.BrowserUser}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
