@@ -11,9 +11,13 @@ import (
 	"github.com/plugboard/plugboard/internal/problem"
 )
 
+// callbackPage uses the web UI's stylesheet when the web UI is served; the
+// page reads the same without it.
 var callbackPage = template.Must(template.New("callback").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>plugboard: {{.Title}}</title></head>
-<body><h1>{{.Title}}</h1><p>{{.Message}}</p></body></html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>plugboard: {{.Title}}</title><link rel="stylesheet" href="/assets/style.css"></head>
+<body><main><section class="narrow card"><h1>{{.Title}}</h1><p id="callback-message">{{.Message}}</p>
+<p><a href="/">Back to plugboard</a></p></section></main></body></html>
 `))
 
 // oauthCallback completes the authorization code flow. With a return_to

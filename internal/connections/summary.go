@@ -96,3 +96,14 @@ func statusOf(cred *store.Credential) string {
 	}
 	return cred.Status
 }
+
+// AnyConnected reports whether any member's credential of conn is
+// connected, which is when scopes, application and the login-user switch
+// cannot change.
+func (m *Manager) AnyConnected(ctx context.Context, conn store.Connection) (bool, error) {
+	creds, err := m.store.ListCredentials(ctx, conn.OrgID, conn.ID)
+	if err != nil {
+		return false, fmt.Errorf("listing credentials of %q: %w", conn.LinkName, err)
+	}
+	return anyConnected(creds), nil
+}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -45,7 +46,9 @@ type pageData struct {
 	Nav     []navItem
 	Active  string
 	Notice  string
-	Data    any
+	// Alert is an error notice, such as a failed authorization.
+	Alert string
+	Data  any
 }
 
 // pageSet holds one template per page, each parsed with the layout.
@@ -109,7 +112,8 @@ func (s *Server) renderWith(w http.ResponseWriter, r *http.Request, status int, 
 		http.Error(w, "page template missing", http.StatusInternalServerError)
 		return
 	}
-	pd.Nav, pd.Active, pd.Notice = navItems, activeNav(r.URL.Path), noticeOf(r)
+	pd.Nav, pd.Active = navItems, activeNav(r.URL.Path)
+	pd.Notice, pd.Alert = noticeOf(r), alertOf(r)
 	var buf bytes.Buffer
 	if err := tmpl.ExecuteTemplate(&buf, "layout", pd); err != nil {
 		s.logger.Error("rendering page failed", "template", name, "err", err)
@@ -144,6 +148,24 @@ var notices = map[string]string{
 	"deleted":    "The connection was deleted.",
 	"created":    "The connection was created.",
 	"signed_out": "You have signed out.",
+}
+
+// errorCodePattern is the form of a problem code in a callback's redirect.
+var errorCodePattern = regexp.MustCompile(`^[a-z][a-z_]{0,40}$`)
+
+// alertOf returns the error notice for the OAuth callback's error=<code>.
+func alertOf(r *http.Request) string {
+	code := r.URL.Query().Get("error")
+	if code == "" {
+		return ""
+	}
+	if code == "authorization_denied" {
+		return "The provider did not grant access, so nothing was connected. Connect again to retry."
+	}
+	if !errorCodePattern.MatchString(code) {
+		code = "unknown"
+	}
+	return "Connecting failed (" + code + "). Connect again to retry; the server log has the details."
 }
 
 func noticeOf(r *http.Request) string {

@@ -114,6 +114,13 @@ func (s *Server) routes() []route {
 		{pattern: "POST /logout", member: s.logout},
 
 		{pattern: "GET /{$}", member: s.home},
+		{pattern: "GET /connections/new", member: s.newConnectionPage},
+		{pattern: "POST /connections/new", member: s.createConnection},
+		{pattern: "GET /connections/{link}", member: s.connectionPage},
+		{pattern: "POST /connections/{link}/connect", member: s.connectConnection},
+		{pattern: "POST /connections/{link}/revoke", member: s.revokeConnection},
+		{pattern: "POST /connections/{link}/edit", member: s.editConnection},
+		{pattern: "POST /connections/{link}/delete", member: s.deleteConnection},
 	}
 }
 
