@@ -134,8 +134,25 @@ func TestBrowserConnectionLifecycle(t *testing.T) {
 	if got := b.text("#last-used"); got != "never" {
 		t.Errorf("last used before any call = %q, want never", got)
 	}
-	// NOTE: the sample code tabs come from a package that is not merged
-	// yet, so this test does not check them.
+	if got := b.text("#sample-code"); !strings.Contains(got, "acme_devices") {
+		t.Errorf("sample code = %q, want snippets naming acme_devices", got)
+	}
+	var tabs []string
+	for _, label := range []string{"Deluge", "JSON", "curl", "Go", "Python", "JavaScript"} {
+		if b.exists(`#sample-code [role="tab"]`) && strings.Contains(b.text(`#sample-code [role="tablist"]`), label) {
+			tabs = append(tabs, label)
+		}
+	}
+	if len(tabs) != 6 {
+		t.Errorf("sample code tabs = %v, want Deluge, JSON, curl, Go, Python and JavaScript", tabs)
+	}
+	b.do("show the Python tab", chromedp.Click(chromedp.ID("sample-python-tab")))
+	if visible := b.text("#sample-python"); !strings.Contains(visible, "acme_devices") {
+		t.Errorf("Python tab = %q, want its snippet", visible)
+	}
+	if b.exists(`#sample-curl:not([hidden])`) {
+		t.Errorf("the curl panel shows while the Python tab is selected")
+	}
 	b.screenshot("connection-connected")
 
 	// A call through the proxy shows up as "last used".

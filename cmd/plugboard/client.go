@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -60,6 +61,8 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		return printJSON(stdout, conn)
+	case "code":
+		return sampleCode(ctx, c, args[2:], stdout, stderr)
 	case "revoke":
 		if len(args) != 3 {
 			return fmt.Errorf("usage: plugboard connection revoke LINK")
@@ -125,6 +128,36 @@ func createConnection(ctx context.Context, c *client.Client, args []string, stdo
 		return err
 	}
 	fmt.Fprintf(stdout, "created connection %s; connect it with: plugboard connection connect %s\n", conn.LinkName, conn.LinkName)
+	return nil
+}
+
+// sampleCode prints a connection's sample code: the snippet alone with
+// --lang, else every snippet under a heading line.
+func sampleCode(ctx context.Context, c *client.Client, args []string, stdout, stderr io.Writer) error {
+	const codeUsage = "usage: plugboard connection code LINK [--lang deluge|json|curl|go|python|javascript]"
+	if len(args) < 1 || strings.HasPrefix(args[0], "-") {
+		return errors.New(codeUsage)
+	}
+	fs := flag.NewFlagSet("connection code", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	lang := fs.String("lang", "", "one language: deluge, json, curl, go, python or javascript; every language when empty")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
+		return errors.New(codeUsage)
+	}
+	snippets, err := c.SampleCode(ctx, args[0], *lang)
+	if err != nil {
+		return err
+	}
+	if *lang != "" {
+		_, err := io.WriteString(stdout, snippets[0].Code)
+		return err
+	}
+	for i, s := range snippets {
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		fmt.Fprintf(stdout, "== %s ==\n%s", s.Label, s.Code)
+	}
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard/internal/connections"
+	"github.com/plugboard/plugboard/internal/webhooks"
 )
 
 // config is the server configuration. Every flag has an environment twin,
@@ -25,6 +26,7 @@ type config struct {
 	RefreshSkew        time.Duration
 	WebhookRetryBase   time.Duration
 	WebhookLease       time.Duration
+	EventRetention     time.Duration
 	LogLevel           string
 	LogFormat          string
 	MasterKey          string
@@ -69,6 +71,12 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	}
 	fs.DurationVar(&c.WebhookLease, "webhook-lease", lease,
 		"how long an instance holds a webhook delivery it is sending; a delivery of an instance that died is sent again after it (env PLUGBOARD_WEBHOOK_LEASE)")
+	retention, err := envDuration("PLUGBOARD_EVENT_RETENTION", webhooks.DefaultEventRetention)
+	if err != nil {
+		return config{}, err
+	}
+	fs.DurationVar(&c.EventRetention, "event-retention", retention,
+		"how long events and their delivery log are kept once no delivery is pending, such as 720h; 0s keeps them forever (env PLUGBOARD_EVENT_RETENTION)")
 	fs.StringVar(&c.LogLevel, "log-level", envOr("PLUGBOARD_LOG_LEVEL", "info"),
 		"log level: debug, info, warn or error (env PLUGBOARD_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr("PLUGBOARD_LOG_FORMAT", "text"),
@@ -81,6 +89,9 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	}
 	if c.WebhookRetryBase <= 0 || c.WebhookLease <= 0 {
 		return config{}, fmt.Errorf("--webhook-retry-base and --webhook-lease must be positive durations such as 5s")
+	}
+	if c.EventRetention < 0 {
+		return config{}, fmt.Errorf("--event-retention %s is negative; use 0s to keep events forever, or a duration such as 720h", c.EventRetention)
 	}
 	if c.RefreshSkew < 0 {
 		return config{}, fmt.Errorf("--refresh-skew %s is negative; use 0s or more", c.RefreshSkew)

@@ -57,6 +57,8 @@ Client (talks to a running server; set PLUGBOARD_URL and PLUGBOARD_TOKEN):
   plugboard connection connect LINK                  print the authorization URL
   plugboard connection get LINK                      show a connection
   plugboard connection revoke LINK                   revoke your credential
+  plugboard connection code LINK [--lang L]          print sample code (deluge, json, curl, go,
+                                                     python, javascript; all without --lang)
   plugboard invoke LINK METHOD URL [BODY]            call an API through a connection
 `
 

@@ -145,6 +145,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	go sweepExpired(ctx, st, logger)
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(ctx) }()
+	// A retention of 0s keeps events forever, which a negative Retention
+	// means to the pruner.
+	pruner := &webhooks.Pruner{Store: st, Retention: c.EventRetention, Logger: logger}
+	if c.EventRetention == 0 {
+		pruner.Retention = -1
+	}
+	go pruner.Run(ctx)
 	refresher := &connections.Refresher{Manager: manager, Logger: logger}
 	go func() { _ = refresher.Run(ctx) }()
 

@@ -70,17 +70,12 @@ type invokeOutput struct {
 	BodyEncoding string `json:"body_encoding,omitempty"`
 }
 
-// invoke sends one request through a connection and returns the whole
-// response as JSON.
+// invoke sends one request, through a connection when the body names one,
+// and returns the whole response as JSON.
 func (s *Server) invoke(w http.ResponseWriter, r *http.Request, c *Caller) error {
 	var in invokeInput
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
-	}
-	if in.Connection == "" {
-		// NOTE: calls without a connection, which invokeurl allows for
-		// public APIs, are not supported yet.
-		return problem.Invalid("connection_required", "connection is missing; name the link name of the connection to call through")
 	}
 	if in.URL == "" {
 		return problem.Invalid("invalid_url", "url is missing; give an absolute URL or a path under the service's API base URL")
@@ -96,26 +91,24 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, c *Caller) error
 		return problem.Invalid("invalid_method", "method %q is not supported; use one of %s", method, strings.Join(invokeMethods, ", "))
 	}
 
-	call, err := s.conns.PrepareCall(r.Context(), c.Actor, in.Connection)
-	if err != nil {
-		return err
-	}
-	target, err := call.Resolve(in.URL)
-	if err != nil {
-		return err
-	}
-	req := &egress.Request{Method: method, URL: target.String(), Headers: in.Headers, Parameters: map[string]string{}}
+	req := &egress.Request{Method: method, Headers: in.Headers, Parameters: map[string]string{}}
 	for k, v := range in.Parameters {
 		req.Parameters[k] = parameterText(v)
 	}
-	req.Body, err = invokeBody(in.Body)
+	body, err := invokeBody(in.Body)
 	if err != nil {
 		return err
 	}
+	req.Body = body
 
-	resp, err := s.sender.Do(r.Context(), req, call.Allowlist, call.Authorizer)
+	var resp *egress.Response
+	if in.Connection == "" {
+		resp, err = s.invokeWithoutConnection(r, c, req, in.URL)
+	} else {
+		resp, err = s.invokeThroughConnection(r, c, req, in.Connection, in.URL)
+	}
 	if err != nil {
-		return egressProblem(err, target.Host)
+		return err
 	}
 	out := invokeOutput{StatusCode: resp.StatusCode, Headers: map[string]string{}}
 	for k := range resp.Header {
@@ -126,6 +119,42 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, c *Caller) error
 		out.Body, out.BodyEncoding = base64.StdEncoding.EncodeToString(resp.Body), "base64"
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// invokeThroughConnection sends req to rawURL, absolute or a path under the
+// API base URL, with the connection's credential.
+func (s *Server) invokeThroughConnection(r *http.Request, c *Caller, req *egress.Request, link, rawURL string) (*egress.Response, error) {
+	call, err := s.conns.PrepareCall(r.Context(), c.Actor, link)
+	if err != nil {
+		return nil, err
+	}
+	target, err := call.Resolve(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	req.URL = target.String()
+	resp, err := s.sender.Do(r.Context(), req, call.Allowlist, call.Authorizer)
+	if err != nil {
+		return nil, egressProblem(err, target.Host)
+	}
+	return resp, nil
+}
+
+// invokeWithoutConnection sends req to the absolute rawURL with no
+// credential.
+func (s *Server) invokeWithoutConnection(r *http.Request, c *Caller, req *egress.Request, rawURL string) (*egress.Response, error) {
+	target, err := s.conns.PlainCallTarget(c.Actor, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	req.URL = target.String()
+	resp, err := s.sender.DoWithoutCredential(r.Context(), req)
+	if err != nil {
+		return nil, egressProblem(err, target.Host)
+	}
+	s.logger.InfoContext(r.Context(), "sent a call without a connection",
+		"org_id", c.Actor.OrgID, "user_id", c.Actor.UserID, "host", target.Host, "status", resp.StatusCode)
+	return resp, nil
 }
 
 // parameterText renders a parameter value: strings as they are, other JSON

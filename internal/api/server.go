@@ -129,6 +129,7 @@ func (s *Server) Routes() []Route {
 		{Method: "DELETE", Path: "/v1/connections/{link}", authed: s.deleteConnection},
 		{Method: "POST", Path: "/v1/connections/{link}/connect", authed: s.connect},
 		{Method: "POST", Path: "/v1/connections/{link}/revoke", authed: s.revoke},
+		{Method: "GET", Path: "/v1/connections/{link}/code", authed: s.sampleCode},
 		{Method: "GET", Path: "/v1/connections/{link}/credential", authed: s.credential},
 		{Method: "GET", Path: "/v1/connections/{link}/credentials", authed: s.listHolders},
 		{Method: "DELETE", Path: "/v1/connections/{link}/credentials/{user}", authed: s.revokeHolder},

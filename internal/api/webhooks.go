@@ -27,9 +27,12 @@ type webhookJSON struct {
 	MaxAttempts int               `json:"max_attempts"`
 	HasSecret   bool              `json:"has_secret"`
 	Secret      string            `json:"secret,omitempty"`
-	CreatedBy   string            `json:"created_by"`
-	CreatedAt   time.Time         `json:"created_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
+	// PreviousSecretExpiresAt is set while a rotated-out secret still signs.
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+	DisabledReason          string     `json:"disabled_reason,omitempty"`
+	CreatedBy               string     `json:"created_by"`
+	CreatedAt               time.Time  `json:"created_at"`
+	UpdatedAt               time.Time  `json:"updated_at"`
 }
 
 type webhookInput struct {
@@ -56,12 +59,17 @@ func toWebhookJSON(w webhooks.Webhook, secret secrets.Secret) webhookJSON {
 	if headers == nil {
 		headers = map[string]string{}
 	}
-	return webhookJSON{
+	out := webhookJSON{
 		ID: w.ID, Name: w.Name, URL: w.URL, Method: w.Method, Headers: headers, Body: w.Body,
 		Connection: w.Connection, Events: w.Events, Enabled: w.Enabled, MaxAttempts: w.MaxAttempts,
-		HasSecret: w.HasSecret(), Secret: secret.Reveal(), CreatedBy: w.CreatedByName,
-		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
+		HasSecret: w.HasSecret(), Secret: secret.Reveal(), DisabledReason: w.DisabledReason,
+		CreatedBy: w.CreatedByName, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
 	}
+	if w.PreviousSecretSealed != "" && time.Now().Before(w.PreviousSecretUntil) {
+		until := w.PreviousSecretUntil
+		out.PreviousSecretExpiresAt = &until
+	}
+	return out
 }
 
 // hiddenValue replaces what a viewer may not read.

@@ -35,6 +35,9 @@ func (s *Service) ApplyBase(base Service) {
 	if s.DocsURL == "" {
 		s.DocsURL = b.DocsURL
 	}
+	if s.SamplePath == "" {
+		s.SamplePath = b.SamplePath
+	}
 	if len(s.Regions) == 0 {
 		s.Regions, s.DefaultRegion = b.Regions, b.DefaultRegion
 	}
@@ -77,6 +80,11 @@ func mergeOAuth2(own, base *OAuth2Settings) *OAuth2Settings {
 	}
 	if out.TokenPath == "" {
 		out.TokenPath = base.TokenPath
+	}
+	// The base's hosts describe the base's endpoints, so they are kept only
+	// while every endpoint comes from the base.
+	if len(out.Hosts) == 0 && own.AuthorizationURL == "" && own.TokenURL == "" && own.RevocationURL == "" {
+		out.Hosts = slices.Clone(base.Hosts)
 	}
 	params := maps.Clone(base.AuthorizationParams)
 	if params == nil {

@@ -16,6 +16,7 @@ func (s *Service) Clone() Service {
 			o.PKCE = &pkce
 		}
 		o.AuthorizationParams = maps.Clone(o.AuthorizationParams)
+		o.Hosts = slices.Clone(o.Hosts)
 		c.OAuth2 = &o
 	}
 	if s.APIKey != nil {

@@ -18,6 +18,7 @@ func (s *Service) Normalize() {
 	s.AuthType = AuthType(strings.TrimSpace(string(s.AuthType)))
 	s.APIBaseURL = normalizeURL(s.APIBaseURL)
 	s.DocsURL = normalizeURL(s.DocsURL)
+	s.SamplePath = strings.TrimSpace(s.SamplePath)
 
 	for i, h := range s.AllowedHosts {
 		s.AllowedHosts[i] = strings.ToLower(strings.TrimSpace(h))
@@ -36,6 +37,9 @@ func (s *Service) Normalize() {
 		o.TokenURL = normalizeURL(o.TokenURL)
 		o.RevocationURL = normalizeURL(o.RevocationURL)
 		o.TokenAuthMethod = strings.TrimSpace(o.TokenAuthMethod)
+		for i, h := range o.Hosts {
+			o.Hosts[i] = strings.ToLower(strings.TrimSpace(h))
+		}
 		// The separator is not trimmed, because a space is a valid one.
 		if o.ScopeSeparator == "" {
 			o.ScopeSeparator = " "

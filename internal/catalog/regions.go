@@ -44,6 +44,9 @@ func templatedFields(s *Service) []templatedField {
 			templatedField{"oauth2.token_url", &o.TokenURL},
 			templatedField{"oauth2.revocation_url", &o.RevocationURL},
 		)
+		for i := range o.Hosts {
+			fields = append(fields, templatedField{fmt.Sprintf("oauth2.hosts[%d]", i), &o.Hosts[i]})
+		}
 	}
 	for i := range s.AllowedHosts {
 		fields = append(fields, templatedField{fmt.Sprintf("allowed_hosts[%d]", i), &s.AllowedHosts[i]})
@@ -233,6 +236,7 @@ func (v *validator) checkURLFields(s *Service) {
 		v.checkURL("oauth2.authorization_url", o.AuthorizationURL, false)
 		v.checkURL("oauth2.token_url", o.TokenURL, false)
 		v.checkURL("oauth2.revocation_url", o.RevocationURL, false)
+		v.checkOAuth2Hosts(o)
 	}
 	v.checkURL("api_base_url", s.APIBaseURL, true)
 	v.checkAllowedHosts(s.AllowedHosts)

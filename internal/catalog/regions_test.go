@@ -56,7 +56,44 @@ func TestForRegionEveryDefaultService(t *testing.T) {
 						t.Errorf("allowed_hosts[%d]: %s", i, problem)
 					}
 				}
+				if got.OAuth2 != nil {
+					checkOAuth2EndpointHosts(t, got.OAuth2)
+				}
 			})
+		}
+	}
+}
+
+// checkOAuth2EndpointHosts checks the OAuth 2.0 endpoints of a resolved
+// default service: oauth2.hosts is set and valid, and every authorization,
+// token and revocation URL is https on one of those hosts.
+func checkOAuth2EndpointHosts(t *testing.T, o *OAuth2Settings) {
+	t.Helper()
+	if len(o.Hosts) == 0 {
+		t.Error("oauth2.hosts is empty: list the hosts of the OAuth 2.0 endpoints")
+	}
+	for i, h := range o.Hosts {
+		if strings.ContainsAny(h, "{}") {
+			t.Errorf("oauth2.hosts[%d] = %q still contains a placeholder", i, h)
+		}
+		if problem := hostProblem(h); problem != "" {
+			t.Errorf("oauth2.hosts[%d]: %s", i, problem)
+		}
+	}
+	for _, e := range o.endpoints() {
+		if e.url == "" {
+			continue
+		}
+		u, err := url.Parse(e.url)
+		if err != nil {
+			t.Errorf("%s = %q does not parse: %v", e.field, e.url, err)
+			continue
+		}
+		if u.Scheme != "https" {
+			t.Errorf("%s = %q, want https", e.field, e.url)
+		}
+		if !hostDeclared(u, o.Hosts) {
+			t.Errorf("%s = %q is on host %q, which oauth2.hosts %v does not list", e.field, e.url, u.Host, o.Hosts)
 		}
 	}
 }
@@ -97,14 +134,14 @@ func TestZohoServicesCoverEveryDataCentre(t *testing.T) {
 
 func TestForRegionProductHosts(t *testing.T) {
 	tests := []struct {
-		key, region, wantBase string
+		key, region, wantBase, wantAccounts string
 	}{
-		{"zoho_mail", "ca", "https://mail.zohocloud.ca/api"},
-		{"zoho_mail", "", "https://mail.zoho.com/api"},
-		{"zoho_cliq", "in", "https://cliq.zoho.in/api/v2"},
-		{"zoho_crm", "com_au", "https://www.zohoapis.com.au"},
-		{"zoho_books", "cn", "https://www.zohoapis.com.cn/books/v3"},
-		{"zoho_desk", "eu", "https://desk.zoho.eu/api/v1"},
+		{"zoho_mail", "ca", "https://mail.zohocloud.ca/api", "accounts.zohocloud.ca"},
+		{"zoho_mail", "", "https://mail.zoho.com/api", "accounts.zoho.com"},
+		{"zoho_cliq", "in", "https://cliq.zoho.in/api/v2", "accounts.zoho.in"},
+		{"zoho_crm", "com_au", "https://www.zohoapis.com.au", "accounts.zoho.com.au"},
+		{"zoho_books", "cn", "https://www.zohoapis.com.cn/books/v3", "accounts.zoho.com.cn"},
+		{"zoho_desk", "eu", "https://desk.zoho.eu/api/v1", "accounts.zoho.eu"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"/"+tt.region, func(t *testing.T) {
@@ -118,6 +155,12 @@ func TestForRegionProductHosts(t *testing.T) {
 			}
 			if got.APIBaseURL != tt.wantBase {
 				t.Errorf("api_base_url = %q, want %q", got.APIBaseURL, tt.wantBase)
+			}
+			if want := []string{tt.wantAccounts}; !slices.Equal(got.OAuth2.Hosts, want) {
+				t.Errorf("oauth2.hosts = %v, want %v", got.OAuth2.Hosts, want)
+			}
+			if want := "https://" + tt.wantAccounts + "/oauth/v2/token"; got.OAuth2.TokenURL != want {
+				t.Errorf("oauth2.token_url = %q, want %q", got.OAuth2.TokenURL, want)
 			}
 			if len(got.Regions) != 0 || got.DefaultRegion != "" {
 				t.Errorf("resolved service keeps regions %v and default %q, want none", got.RegionIDs(), got.DefaultRegion)

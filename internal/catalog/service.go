@@ -48,6 +48,9 @@ type Service struct {
 	APIBaseURL   string          `json:"api_base_url"`
 	AllowedHosts []string        `json:"allowed_hosts,omitempty"`
 	DocsURL      string          `json:"docs_url,omitempty"`
+	// SamplePath is a path under api_base_url, with an optional query, that
+	// a plain GET request can call; the sample code of a connection uses it.
+	SamplePath string `json:"sample_path,omitempty"`
 
 	// Regions are the service's data centres. Their vars fill the {name}
 	// placeholders of the OAuth 2.0 endpoints, api_base_url and
@@ -81,6 +84,12 @@ type OAuth2Settings struct {
 	PKCE                *bool             `json:"pkce,omitempty"`
 	ScopeSeparator      string            `json:"scope_separator,omitempty"`
 	AuthorizationParams map[string]string `json:"authorization_params,omitempty"`
+
+	// Hosts are the hosts of the authorization, token and revocation URLs,
+	// as host or host:port, with the same {name} placeholders as the URLs.
+	// Validate checks every endpoint against them when they are set, and
+	// every default OAuth 2.0 service sets them.
+	Hosts []string `json:"hosts,omitempty"`
 
 	// TokenPath is the dotted path of the object in the token response that
 	// contains access_token, refresh_token, expires_in, scope and token_type,

@@ -83,6 +83,9 @@ func (s *Service) Validate() error {
 		v.add("api_base_url", "%s contains a query: remove it, because the proxy appends the caller's path and query", quoteShort(r.APIBaseURL))
 	}
 	v.checkURL("docs_url", s.DocsURL, false)
+	if problem := samplePathProblem(s.SamplePath); problem != "" {
+		v.add("sample_path", "%s", problem)
+	}
 	v.checkAllowedHosts(r.AllowedHosts)
 	v.checkScopes(s)
 	v.checkRegionURLs(s, region.ID)
@@ -168,6 +171,7 @@ func (v *validator) checkOAuth2(authType AuthType, o *OAuth2Settings) {
 		v.checkURL("oauth2.token_url", o.TokenURL, false)
 	}
 	v.checkURL("oauth2.revocation_url", o.RevocationURL, false)
+	v.checkOAuth2Hosts(o)
 
 	switch o.TokenAuthMethod {
 	case ClientSecretBasic, ClientSecretPost, ClientSecretBasicUnencoded:

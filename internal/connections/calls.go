@@ -55,7 +55,7 @@ func (m *Manager) PrepareCall(ctx context.Context, actor Actor, link string) (*C
 		// The provider named the API host of this credential, such as
 		// Zoho's api_domain for the account's data centre: calls go there,
 		// keeping the path of api_base_url.
-		base.Scheme, base.Host = extraBase.Scheme, extraBase.Host
+		base = withHostOf(base, extraBase)
 		if allow, err = egress.NewAllowlist(base.String(), append([]string{hostPort(extraBase)}, svc.AllowedHosts...)); err != nil {
 			return nil, fmt.Errorf("building host allow-list of service %q: %w", svc.Key, err)
 		}
@@ -78,6 +78,13 @@ func extraBaseURL(svc catalog.Service, cred store.Credential) (*url.URL, bool) {
 		return nil, false
 	}
 	return u, true
+}
+
+// withHostOf returns base with the scheme and host of host.
+func withHostOf(base, host *url.URL) *url.URL {
+	out := *base
+	out.Scheme, out.Host = host.Scheme, host.Host
+	return &out
 }
 
 // hostPort returns the host of u with its port, the scheme's default when

@@ -1,5 +1,8 @@
 // Package egress sends plugboard's outbound HTTP requests made through a
 // connection: the streaming proxy (Sender.Proxy) and invoke (Sender.Do).
+// Sender.DoWithoutCredential sends an invoke call that names no connection
+// and carries no credential, so it may go to any http or https host, with
+// the egress guard and the checks of Do still applied.
 //
 // The package keeps these guarantees:
 //

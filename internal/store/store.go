@@ -133,6 +133,10 @@ type Store interface {
 	// so an accepted event is never without the deliveries it causes.
 	CreateEvent(ctx context.Context, event Event, deliveries []Delivery) error
 	GetEvent(ctx context.Context, orgID, id string) (Event, error)
+	// DeleteOldEvents deletes up to limit events of any org created before
+	// before, oldest first, with their deliveries, skipping events that
+	// still have a pending delivery, and returns how many it deleted.
+	DeleteOldEvents(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// ClaimDeliveries leases up to limit pending deliveries of any org whose
 	// NextAttemptAt is not after now and whose lease is free or lapsed, to
@@ -384,6 +388,13 @@ type Webhook struct {
 	MaxAttempts int
 	// SecretSealed is the sealed signing secret of an unbound webhook.
 	SecretSealed string
+	// PreviousSecretSealed is the signing secret before the last rotation;
+	// requests carry its signature too until PreviousSecretUntil.
+	PreviousSecretSealed string
+	PreviousSecretUntil  time.Time
+	// DisabledReason says why plugboard disabled the webhook by itself;
+	// empty while enabled or when a member disabled it.
+	DisabledReason string
 	// CreatedBy is the member the webhook runs as, which decides whose
 	// credential a shared connection uses.
 	CreatedBy string

@@ -10,6 +10,7 @@ import (
 	"github.com/plugboard/plugboard/internal/catalog"
 	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/problem"
+	"github.com/plugboard/plugboard/internal/samplecode"
 	"github.com/plugboard/plugboard/internal/secrets"
 	"github.com/plugboard/plugboard/internal/store"
 )
@@ -268,9 +269,17 @@ func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request, sess *
 	return nil
 }
 
-// samplesOf returns the sample code tabs of a connection.
-// NOTE: the sample code package is not available yet, so the page shows
-// no sample code tabs.
+// samplesOf returns the sample code tabs of a connection, or none when
+// they cannot be made; the failure is logged and the page shows the rest.
 func (s *Server) samplesOf(r *http.Request, sess *session, conn store.Connection) []codeSample {
-	return nil
+	call, err := s.conns.SampleCall(r.Context(), sess.Actor, conn.LinkName)
+	if err != nil {
+		s.logger.Warn("sample code of connection failed", "org_id", conn.OrgID, "connection", conn.LinkName, "err", err)
+		return nil
+	}
+	var out []codeSample
+	for _, snippet := range samplecode.All(call) {
+		out = append(out, codeSample{ID: snippet.Lang, Label: snippet.Label, Code: snippet.Code})
+	}
+	return out
 }

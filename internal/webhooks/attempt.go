@@ -117,7 +117,15 @@ func (w *Worker) sendSigned(ctx context.Context, cfg *workerConfig, hook store.W
 	if err != nil {
 		return failed(fmt.Errorf("opening the signing secret: %w", err), false)
 	}
-	signature, err := Sign(secrets.Secret(plain), d.ID, cfg.now(), req.Body)
+	var previous []secrets.Secret
+	if hook.PreviousSecretSealed != "" && cfg.now().Before(hook.PreviousSecretUntil) {
+		old, err := w.Keyring.Open(hook.PreviousSecretSealed, previousSecretAD(hook.OrgID, hook.ID))
+		if err != nil {
+			return failed(fmt.Errorf("opening the previous signing secret: %w", err), false)
+		}
+		previous = append(previous, secrets.Secret(old))
+	}
+	signature, err := Sign(d.ID, cfg.now(), req.Body, secrets.Secret(plain), previous...)
 	if err != nil {
 		return failed(err, false)
 	}

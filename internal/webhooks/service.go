@@ -85,6 +85,10 @@ func secretAD(orgID, webhookID string) secrets.AD {
 	return secrets.AD{OrgID: orgID, Table: "webhooks", Column: "secret", RowID: webhookID}
 }
 
+func previousSecretAD(orgID, webhookID string) secrets.AD {
+	return secrets.AD{OrgID: orgID, Table: "webhooks", Column: "previous_secret", RowID: webhookID}
+}
+
 func requireManage(actor connections.Actor) error {
 	if !actor.CanManage() {
 		return problem.Forbidden("forbidden", "role %q may only read webhooks; ask an admin for the developer role", actor.Role)
@@ -150,6 +154,24 @@ func (s *Service) Create(ctx context.Context, actor connections.Actor, in Input)
 	s.logger.InfoContext(ctx, "webhook created", "org_id", hook.OrgID, "webhook_id", hook.ID, "user_id", actor.UserID)
 	s.record(ctx, actor, hook, link, "webhook.created", nil)
 	return Webhook{Webhook: hook, Connection: link, CreatedByName: actor.Username}, secret, nil
+}
+
+// resealPrevious returns hook's current signing secret sealed as its
+// previous one: the associated data names the column, so the sealed text
+// cannot simply move between the columns.
+func (s *Service) resealPrevious(hook *store.Webhook) (string, error) {
+	if hook.SecretSealed == "" {
+		return "", nil
+	}
+	plain, err := s.keyring.Open(hook.SecretSealed, secretAD(hook.OrgID, hook.ID))
+	if err != nil {
+		return "", fmt.Errorf("opening signing secret of webhook %q: %w", hook.Name, err)
+	}
+	sealed, err := s.keyring.Seal(plain, previousSecretAD(hook.OrgID, hook.ID))
+	if err != nil {
+		return "", fmt.Errorf("sealing previous signing secret of webhook %q: %w", hook.Name, err)
+	}
+	return sealed, nil
 }
 
 // sealNewSecret gives hook a new signing secret and returns it.
@@ -344,9 +366,13 @@ func (s *Service) Update(ctx context.Context, actor connections.Actor, id string
 		h.ConnectionID, h.Events, h.Enabled, h.MaxAttempts = next.ConnectionID, next.Events, next.Enabled, next.MaxAttempts
 		h.UpdatedAt = s.now()
 		secret = ""
+		if next.Enabled {
+			h.DisabledReason = ""
+		}
 		switch {
 		case h.ConnectionID != "":
 			h.SecretSealed = ""
+			h.PreviousSecretSealed, h.PreviousSecretUntil = "", time.Time{}
 		case h.SecretSealed == "":
 			fresh, sealErr := s.sealNewSecret(h)
 			if sealErr != nil {
@@ -389,8 +415,15 @@ func (s *Service) Delete(ctx context.Context, actor connections.Actor, id string
 	return nil
 }
 
+// SecretGrace is how long a rotated-out signing secret keeps signing
+// beside the new one, so a receiver can switch without rejecting a
+// delivery.
+const SecretGrace = 24 * time.Hour
+
 // RotateSecret replaces the signing secret of an unbound webhook and
-// returns the new one. The old secret stops working at once.
+// returns the new one. For SecretGrace requests carry the signatures of
+// both secrets, as the Standard Webhooks specification allows; rotating
+// again within the grace ends the oldest secret at once.
 func (s *Service) RotateSecret(ctx context.Context, actor connections.Actor, id string) (Webhook, secrets.Secret, error) {
 	current, err := s.webhook(ctx, actor.OrgID, id)
 	if err != nil {
@@ -406,11 +439,16 @@ func (s *Service) RotateSecret(ctx context.Context, actor connections.Actor, id 
 			return problem.Conflict("webhook_bound",
 				"webhook %q sends through a connection, whose credential authenticates its requests, so it has no signing secret", h.Name)
 		}
+		previous, err := s.resealPrevious(h)
+		if err != nil {
+			return err
+		}
 		fresh, sealErr := s.sealNewSecret(h)
 		if sealErr != nil {
 			return sealErr
 		}
 		secret = fresh
+		h.PreviousSecretSealed, h.PreviousSecretUntil = previous, s.now().Add(SecretGrace)
 		h.UpdatedAt = s.now()
 		return nil
 	})

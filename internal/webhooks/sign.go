@@ -51,23 +51,24 @@ func secretKey(secret secrets.Secret) ([]byte, error) {
 }
 
 // Sign returns the Standard Webhooks headers of a request: its message ID,
-// the timestamp in Unix seconds and the signature "v1,<base64 HMAC-SHA256
-// of id.timestamp.body>".
-func Sign(secret secrets.Secret, id string, at time.Time, body []byte) (map[string]string, error) {
-	key, err := secretKey(secret)
-	if err != nil {
-		return nil, err
-	}
+// the timestamp in Unix seconds and one signature "v1,<base64 HMAC-SHA256
+// of id.timestamp.body>" per secret, separated by spaces.
+func Sign(id string, at time.Time, body []byte, secret secrets.Secret, more ...secrets.Secret) (map[string]string, error) {
 	timestamp := strconv.FormatInt(at.Unix(), 10)
-
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(id + "." + timestamp + "."))
-	mac.Write(body)
-	signature := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
-
+	signatures := make([]string, 0, 1+len(more))
+	for _, s := range append([]secrets.Secret{secret}, more...) {
+		key, err := secretKey(s)
+		if err != nil {
+			return nil, err
+		}
+		mac := hmac.New(sha256.New, key)
+		mac.Write([]byte(id + "." + timestamp + "."))
+		mac.Write(body)
+		signatures = append(signatures, "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	}
 	return map[string]string{
 		HeaderID:        id,
 		HeaderTimestamp: timestamp,
-		HeaderSignature: signature,
+		HeaderSignature: strings.Join(signatures, " "),
 	}, nil
 }

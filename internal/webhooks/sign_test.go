@@ -12,8 +12,8 @@ import (
 // TestWebhookSign in the Standard Webhooks reference library
 // (github.com/standard-webhooks/standard-webhooks, libraries/go/webhook_test.go).
 func TestSignMatchesReferenceVector(t *testing.T) {
-	headers, err := Sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek",
-		time.Unix(1614265330, 0), []byte(`{"test": 2432232314}`))
+	headers, err := Sign("msg_p5jXN8AQM9LWM0D4loKWxJek", time.Unix(1614265330, 0),
+		[]byte(`{"test": 2432232314}`), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 	if err != nil {
 		t.Fatalf("Sign: %v", err)
 	}
@@ -30,6 +30,28 @@ func TestSignMatchesReferenceVector(t *testing.T) {
 	}
 }
 
+// TestSignWithTwoSecrets checks that a request signed with a new and a
+// previous secret carries both signatures, the new one first, each the one
+// that secret alone gives.
+func TestSignWithTwoSecrets(t *testing.T) {
+	const id = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+	at, body := time.Unix(1614265330, 0), []byte(`{"test": 2432232314}`)
+	current, previous := newSecret(), secrets.Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+
+	both, err := Sign(id, at, body, current, previous)
+	if err != nil {
+		t.Fatalf("Sign: %v", err)
+	}
+	alone, err := Sign(id, at, body, current)
+	if err != nil {
+		t.Fatalf("Sign: %v", err)
+	}
+	want := alone[HeaderSignature] + " v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+	if got := both[HeaderSignature]; got != want {
+		t.Errorf("%s = %q, want %q", HeaderSignature, got, want)
+	}
+}
+
 func TestSignRejectsMalformedSecret(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -41,7 +63,7 @@ func TestSignRejectsMalformedSecret(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Sign(tt.secret, "msg", time.Unix(1, 0), nil)
+			_, err := Sign("msg", time.Unix(1, 0), nil, tt.secret)
 			if err == nil {
 				t.Fatal("Sign succeeded, want an error")
 			}

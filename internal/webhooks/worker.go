@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -223,6 +224,11 @@ func (w *Worker) deliver(ctx context.Context, cfg *workerConfig, d store.Deliver
 	finishCtx, cancel := context.WithTimeout(ctx, cfg.finishTimeout)
 	defer cancel()
 	w.finish(finishCtx, cfg, logger, hook, d, out)
+	// A test send reports its status to the member who sent it and
+	// changes nothing.
+	if out.err == nil && out.statusCode == http.StatusGone && event.Type != EventTest {
+		w.disableGone(finishCtx, logger, hook, cfg.now())
+	}
 }
 
 // finish stores an attempt's outcome and decides the delivery's next state.
@@ -272,6 +278,30 @@ func (w *Worker) finish(ctx context.Context, cfg *workerConfig, logger *slog.Log
 		logger.WarnContext(ctx, "delivery failed", append(attrs, "err", stored.LastError)...)
 	}
 }
+
+// disableGone disables a webhook whose receiver answered 410 Gone, which
+// says the endpoint is gone for good; its pending deliveries then fail
+// without being sent. A member enables it again by updating it.
+func (w *Worker) disableGone(ctx context.Context, logger *slog.Logger, hook store.Webhook, now time.Time) {
+	reason := "the receiver answered 410 Gone at " + now.UTC().Format(time.RFC3339) + "; enable the webhook again once its URL works"
+	_, err := w.Store.UpdateWebhook(ctx, hook.OrgID, hook.ID, func(h *store.Webhook) error {
+		if !h.Enabled {
+			return errAlreadyDisabled
+		}
+		h.Enabled, h.DisabledReason, h.UpdatedAt = false, reason, now
+		return nil
+	})
+	switch {
+	case errors.Is(err, errAlreadyDisabled), errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		logger.ErrorContext(ctx, "disabling a gone webhook failed", "err", err)
+	default:
+		logger.WarnContext(ctx, "webhook disabled: its receiver answered 410 Gone")
+	}
+}
+
+// errAlreadyDisabled stops an update of a webhook that is disabled already.
+var errAlreadyDisabled = errors.New("webhook already disabled")
 
 // wait returns the wait before the next attempt after attempts failed ones.
 func (o outcome) wait(attempts int, cfg *workerConfig) time.Duration {

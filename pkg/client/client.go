@@ -203,3 +203,26 @@ func (c *Client) Invoke(ctx context.Context, in InvokeRequest) (InvokeResponse, 
 	err := c.Do(ctx, http.MethodPost, "/v1/invoke", in, &out)
 	return out, err
 }
+
+// Snippet is the sample code of a connection in one language.
+type Snippet struct {
+	Lang  string `json:"lang"`
+	Label string `json:"label"`
+	Code  string `json:"code"`
+}
+
+// SampleCode returns a connection's sample code in lang, or in every
+// language when lang is empty.
+func (c *Client) SampleCode(ctx context.Context, link, lang string) ([]Snippet, error) {
+	path := "/v1/connections/" + url.PathEscape(link) + "/code"
+	if lang == "" {
+		var out page[Snippet]
+		err := c.Do(ctx, http.MethodGet, path, nil, &out)
+		return out.Items, err
+	}
+	var out Snippet
+	if err := c.Do(ctx, http.MethodGet, path+"?lang="+url.QueryEscape(lang), nil, &out); err != nil {
+		return nil, err
+	}
+	return []Snippet{out}, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/plugboard/plugboard/internal/store/columns"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -66,4 +67,25 @@ func (s *Store) GetEvent(ctx context.Context, orgID, id string) (store.Event, er
 	e.Data = columns.DecodeMap(data)
 	e.CreatedAt = columns.ParseTime(created)
 	return e, nil
+}
+
+// DeleteOldEvents deletes up to limit events created before before, with
+// their deliveries, in one statement; events with a pending delivery stay,
+// and events another instance is deleting at the same time are skipped.
+func (s *Store) DeleteOldEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	tag, err := s.pool.Exec(ctx, `WITH old AS (
+			SELECT org_id, id FROM events
+			WHERE created_at < $1 AND NOT EXISTS (SELECT 1 FROM deliveries
+				WHERE deliveries.org_id = events.org_id AND deliveries.event_id = events.id AND deliveries.status = $2)
+			ORDER BY created_at LIMIT $3
+			FOR UPDATE SKIP LOCKED
+		), gone AS (
+			DELETE FROM deliveries USING old WHERE deliveries.org_id = old.org_id AND deliveries.event_id = old.id
+		)
+		DELETE FROM events USING old WHERE events.org_id = old.org_id AND events.id = old.id`,
+		columns.FormatTime(before), store.DeliveryPending, limit)
+	if err != nil {
+		return 0, fmt.Errorf("deleting old events: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
 }

@@ -23,6 +23,7 @@ var sealedColumns = []sealedColumn{
 	{"credentials", "secrets_sealed", "secrets", []string{"connection_id", "user_id"}},
 	{"oauth_states", "verifier_sealed", "verifier", []string{"id"}},
 	{"webhooks", "secret_sealed", "secret", []string{"id"}},
+	{"webhooks", "previous_secret_sealed", "previous_secret", []string{"id"}},
 }
 
 // ResealAll rewrites every sealed value that reseal changes, in one

@@ -11,19 +11,21 @@ import (
 )
 
 const webhookColumns = `org_id, id, name, url, method, headers, body, connection_id, events, enabled, max_attempts,
-	secret_sealed, created_by, created_at, updated_at`
+	secret_sealed, created_by, created_at, updated_at, previous_secret_sealed, previous_secret_until, disabled_reason`
 
 func scanWebhook(row pgx.Row) (store.Webhook, error) {
 	var w store.Webhook
-	var headers, events, created, updated string
+	var headers, events, created, updated, previousUntil string
 	if err := row.Scan(&w.OrgID, &w.ID, &w.Name, &w.URL, &w.Method, &headers, &w.Body, &w.ConnectionID, &events,
-		&w.Enabled, &w.MaxAttempts, &w.SecretSealed, &w.CreatedBy, &created, &updated); err != nil {
+		&w.Enabled, &w.MaxAttempts, &w.SecretSealed, &w.CreatedBy, &created, &updated,
+		&w.PreviousSecretSealed, &previousUntil, &w.DisabledReason); err != nil {
 		return store.Webhook{}, err
 	}
 	w.Headers = columns.DecodeStringMap(headers)
 	w.Events = columns.DecodeStrings(events)
 	w.CreatedAt = columns.ParseTime(created)
 	w.UpdatedAt = columns.ParseTime(updated)
+	w.PreviousSecretUntil = columns.ParseTime(previousUntil)
 	return w, nil
 }
 
@@ -37,9 +39,10 @@ func encodeHeaders(headers map[string]string) string {
 // CreateWebhook inserts a webhook.
 func (s *Store) CreateWebhook(ctx context.Context, w store.Webhook) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		w.OrgID, w.ID, w.Name, w.URL, w.Method, encodeHeaders(w.Headers), w.Body, w.ConnectionID, columns.EncodeJSON(nonNil(w.Events)),
-		w.Enabled, w.MaxAttempts, w.SecretSealed, w.CreatedBy, columns.FormatTime(w.CreatedAt), columns.FormatTime(w.UpdatedAt))
+		w.Enabled, w.MaxAttempts, w.SecretSealed, w.CreatedBy, columns.FormatTime(w.CreatedAt), columns.FormatTime(w.UpdatedAt),
+		w.PreviousSecretSealed, columns.FormatTime(w.PreviousSecretUntil), w.DisabledReason)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("webhook %q: %w", w.ID, store.ErrConflict)
 	}
@@ -97,10 +100,12 @@ func (s *Store) UpdateWebhook(ctx context.Context, orgID, id string, update func
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE webhooks SET name = $1, url = $2, method = $3, headers = $4, body = $5,
-			connection_id = $6, events = $7, enabled = $8, max_attempts = $9, secret_sealed = $10, updated_at = $11
-			WHERE org_id = $12 AND id = $13`,
+			connection_id = $6, events = $7, enabled = $8, max_attempts = $9, secret_sealed = $10, updated_at = $11,
+			previous_secret_sealed = $12, previous_secret_until = $13, disabled_reason = $14
+			WHERE org_id = $15 AND id = $16`,
 			w.Name, w.URL, w.Method, encodeHeaders(w.Headers), w.Body, w.ConnectionID, columns.EncodeJSON(nonNil(w.Events)),
-			w.Enabled, w.MaxAttempts, w.SecretSealed, columns.FormatTime(w.UpdatedAt), orgID, id); err != nil {
+			w.Enabled, w.MaxAttempts, w.SecretSealed, columns.FormatTime(w.UpdatedAt),
+			w.PreviousSecretSealed, columns.FormatTime(w.PreviousSecretUntil), w.DisabledReason, orgID, id); err != nil {
 			return fmt.Errorf("updating webhook %q: %w", id, err)
 		}
 		if result, err = scanWebhook(tx.QueryRow(ctx, query, orgID, id)); err != nil {

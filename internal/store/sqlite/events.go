@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/plugboard/plugboard/internal/store/columns"
 	"strings"
+	"time"
 
 	"github.com/plugboard/plugboard/internal/store"
 )
@@ -72,4 +73,43 @@ func (s *Store) GetEvent(ctx context.Context, orgID, id string) (store.Event, er
 // constraint failure.
 func isForeignKeyViolation(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
+}
+
+// DeleteOldEvents deletes up to limit events created before before, with
+// their deliveries, in one transaction; events with a pending delivery stay.
+func (s *Store) DeleteOldEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	deleted := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT org_id, id FROM events
+			WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries
+				WHERE deliveries.org_id = events.org_id AND deliveries.event_id = events.id AND deliveries.status = ?)
+			ORDER BY created_at LIMIT ?`, columns.FormatTime(before), store.DeliveryPending, limit)
+		if err != nil {
+			return fmt.Errorf("listing old events: %w", err)
+		}
+		var keys [][2]string
+		for rows.Next() {
+			var key [2]string
+			if err := rows.Scan(&key[0], &key[1]); err != nil {
+				rows.Close()
+				return fmt.Errorf("reading old event: %w", err)
+			}
+			keys = append(keys, key)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("listing old events: %w", err)
+		}
+		for _, key := range keys {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE org_id = ? AND event_id = ?`, key[0], key[1]); err != nil {
+				return fmt.Errorf("deleting deliveries of event %q: %w", key[1], err)
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM events WHERE org_id = ? AND id = ?`, key[0], key[1]); err != nil {
+				return fmt.Errorf("deleting event %q: %w", key[1], err)
+			}
+		}
+		deleted = len(keys)
+		return nil
+	})
+	return deleted, err
 }

@@ -10,14 +10,15 @@ import (
 )
 
 const webhookColumns = `org_id, id, name, url, method, headers, body, connection_id, events, enabled, max_attempts,
-	secret_sealed, created_by, created_at, updated_at`
+	secret_sealed, created_by, created_at, updated_at, previous_secret_sealed, previous_secret_until, disabled_reason`
 
 func scanWebhook(row interface{ Scan(...any) error }) (store.Webhook, error) {
 	var w store.Webhook
-	var headers, events, created, updated string
+	var headers, events, created, updated, previousUntil string
 	var enabled int
 	if err := row.Scan(&w.OrgID, &w.ID, &w.Name, &w.URL, &w.Method, &headers, &w.Body, &w.ConnectionID, &events,
-		&enabled, &w.MaxAttempts, &w.SecretSealed, &w.CreatedBy, &created, &updated); err != nil {
+		&enabled, &w.MaxAttempts, &w.SecretSealed, &w.CreatedBy, &created, &updated,
+		&w.PreviousSecretSealed, &previousUntil, &w.DisabledReason); err != nil {
 		return store.Webhook{}, err
 	}
 	w.Headers = columns.DecodeStringMap(headers)
@@ -25,6 +26,7 @@ func scanWebhook(row interface{ Scan(...any) error }) (store.Webhook, error) {
 	w.Enabled = enabled != 0
 	w.CreatedAt = columns.ParseTime(created)
 	w.UpdatedAt = columns.ParseTime(updated)
+	w.PreviousSecretUntil = columns.ParseTime(previousUntil)
 	return w, nil
 }
 
@@ -37,9 +39,10 @@ func encodeHeaders(headers map[string]string) string {
 
 // CreateWebhook inserts a webhook.
 func (s *Store) CreateWebhook(ctx context.Context, w store.Webhook) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.db.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		w.OrgID, w.ID, w.Name, w.URL, w.Method, encodeHeaders(w.Headers), w.Body, w.ConnectionID, columns.EncodeJSON(nonNil(w.Events)),
-		boolInt(w.Enabled), w.MaxAttempts, w.SecretSealed, w.CreatedBy, columns.FormatTime(w.CreatedAt), columns.FormatTime(w.UpdatedAt))
+		boolInt(w.Enabled), w.MaxAttempts, w.SecretSealed, w.CreatedBy, columns.FormatTime(w.CreatedAt), columns.FormatTime(w.UpdatedAt),
+		w.PreviousSecretSealed, columns.FormatTime(w.PreviousSecretUntil), w.DisabledReason)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("webhook %q: %w", w.ID, store.ErrConflict)
 	}
@@ -105,10 +108,12 @@ func (s *Store) UpdateWebhook(ctx context.Context, orgID, id string, update func
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET name = ?, url = ?, method = ?, headers = ?, body = ?,
-			connection_id = ?, events = ?, enabled = ?, max_attempts = ?, secret_sealed = ?, updated_at = ?
+			connection_id = ?, events = ?, enabled = ?, max_attempts = ?, secret_sealed = ?, updated_at = ?,
+			previous_secret_sealed = ?, previous_secret_until = ?, disabled_reason = ?
 			WHERE org_id = ? AND id = ?`,
 			w.Name, w.URL, w.Method, encodeHeaders(w.Headers), w.Body, w.ConnectionID, columns.EncodeJSON(nonNil(w.Events)),
-			boolInt(w.Enabled), w.MaxAttempts, w.SecretSealed, columns.FormatTime(w.UpdatedAt), orgID, id); err != nil {
+			boolInt(w.Enabled), w.MaxAttempts, w.SecretSealed, columns.FormatTime(w.UpdatedAt),
+			w.PreviousSecretSealed, columns.FormatTime(w.PreviousSecretUntil), w.DisabledReason, orgID, id); err != nil {
 			return fmt.Errorf("updating webhook %q: %w", id, err)
 		}
 		if result, err = scanWebhook(tx.QueryRowContext(ctx, query, orgID, id)); err != nil {

@@ -206,3 +206,58 @@ func testEvents(t *testing.T, s store.Store) {
 		}
 	})
 }
+
+func testOldEvents(t *testing.T, s store.Store) {
+	// The events here are dated long before any other test's, because
+	// DeleteOldEvents reaches every org.
+	old := func(event store.Event, days int) store.Event {
+		event.CreatedAt = at(-time.Duration(days) * 24 * time.Hour)
+		return event
+	}
+	cutoff := at(-1000 * 24 * time.Hour)
+
+	org, user, hook := webhookFixture(t, s)
+	other, otherUser, otherHook := webhookFixture(t, s)
+	finished := old(newEvent(org.ID, user.ID), 1003)
+	done := newDelivery(finished, hook.ID)
+	done.Status = store.DeliverySucceeded
+	createEvent(t, s, finished, done)
+	waiting := old(newEvent(org.ID, user.ID), 1002)
+	createEvent(t, s, waiting, newDelivery(waiting, hook.ID))
+	otherOrg := old(newEvent(other.ID, otherUser.ID), 1001)
+	failed := newDelivery(otherOrg, otherHook.ID)
+	failed.Status = store.DeliveryFailed
+	createEvent(t, s, otherOrg, failed)
+	recent := old(newEvent(org.ID, user.ID), 999)
+	createEvent(t, s, recent)
+
+	n, err := s.DeleteOldEvents(t.Context(), cutoff, 1)
+	if err != nil {
+		t.Fatalf("DeleteOldEvents(limit 1) error = %v", err)
+	}
+	if n != 1 {
+		t.Errorf("DeleteOldEvents(limit 1) = %d, want 1", n)
+	}
+	if _, err := s.GetEvent(t.Context(), org.ID, finished.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetEvent(oldest finished event) error = %v, want ErrNotFound", err)
+	}
+	if _, err := s.GetDelivery(t.Context(), org.ID, done.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetDelivery(its delivery) error = %v, want ErrNotFound", err)
+	}
+
+	n, err = s.DeleteOldEvents(t.Context(), cutoff, 10)
+	if err != nil {
+		t.Fatalf("DeleteOldEvents(limit 10) error = %v", err)
+	}
+	if n != 1 {
+		t.Errorf("DeleteOldEvents(limit 10) = %d, want 1: the other org's finished event", n)
+	}
+	if _, err := s.GetEvent(t.Context(), other.ID, otherOrg.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetEvent(other org's old event) error = %v, want ErrNotFound", err)
+	}
+	for _, kept := range []store.Event{waiting, recent} {
+		if _, err := s.GetEvent(t.Context(), org.ID, kept.ID); err != nil {
+			t.Errorf("GetEvent(%q) error = %v, want it kept", kept.ID, err)
+		}
+	}
+}

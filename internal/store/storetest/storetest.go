@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Webhooks", testWebhooks},
 		{"ListWebhooks", testListWebhooks},
 		{"Events", testEvents},
+		{"OldEvents", testOldEvents},
 		{"Deliveries", testDeliveries},
 		{"ClaimDeliveries", testClaimDeliveries},
 		{"Audit", testAudit},

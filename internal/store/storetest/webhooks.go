@@ -76,6 +76,9 @@ func wantWebhook(hook store.Webhook) store.Webhook {
 	hook = canonWebhook(hook)
 	hook.CreatedAt = inUTC(hook.CreatedAt)
 	hook.UpdatedAt = inUTC(hook.UpdatedAt)
+	if !hook.PreviousSecretUntil.IsZero() {
+		hook.PreviousSecretUntil = inUTC(hook.PreviousSecretUntil)
+	}
 	return hook
 }
 
@@ -145,6 +148,9 @@ func testWebhooks(t *testing.T, s store.Store) {
 			current.Enabled = false
 			current.MaxAttempts = 9
 			current.SecretSealed = ""
+			current.PreviousSecretSealed = "sealed-previous"
+			current.PreviousSecretUntil = at(25 * time.Hour)
+			current.DisabledReason = "the receiver answered 410 Gone"
 			current.UpdatedAt = at(time.Hour)
 			// Identity fields, which the store must keep.
 			current.OrgID = uniqueID("org")
@@ -168,6 +174,9 @@ func testWebhooks(t *testing.T, s store.Store) {
 		want.Enabled = false
 		want.MaxAttempts = 9
 		want.SecretSealed = ""
+		want.PreviousSecretSealed = "sealed-previous"
+		want.PreviousSecretUntil = at(25 * time.Hour)
+		want.DisabledReason = "the receiver answered 410 Gone"
 		want.UpdatedAt = at(time.Hour)
 		checkEqual(t, "UpdateWebhook result", canonWebhook(got), wantWebhook(want))
 
