@@ -154,6 +154,9 @@ func TestBrowserConnectionLifecycle(t *testing.T) {
 		t.Errorf("the curl panel shows while the Python tab is selected")
 	}
 	b.screenshot("connection-connected")
+	b.do("narrow the window", chromedp.EmulateViewport(375, 800))
+	b.screenshot("connection-connected-phone")
+	b.do("widen the window", chromedp.EmulateViewport(1280, 900))
 
 	// A call through the proxy shows up as "last used".
 	resp := call(t, "GET", v1+"/connections/acme_devices/proxy/devices", testAdminToken, nil)

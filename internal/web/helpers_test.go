@@ -35,6 +35,8 @@ type site struct {
 	orgID  string
 	server *web.Server
 	logs   *testkit.LockedBuffer
+	conns  *connections.Manager
+	admin  connections.Actor
 }
 
 func newSite(t *testing.T) *site {
@@ -63,7 +65,12 @@ func newSite(t *testing.T) *site {
 	conns := connections.New(connections.Options{Store: st, Keyring: keyring, PublicURL: "http://127.0.0.1", Logger: logger, Now: clock.Now, Audit: auditLog})
 	mgr := members.NewManager(members.Options{Store: st, Audit: auditLog, Credentials: conns, Logger: logger, Now: clock.Now})
 
-	s := &site{t: t, store: st, clock: clock, orgID: boot.OrgID, logs: logs}
+	s := &site{t: t, store: st, clock: clock, orgID: boot.OrgID, logs: logs, conns: conns}
+	adminUser, err := st.GetUserByUsername(t.Context(), boot.OrgID, members.AdminUsername)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.admin = connections.Actor{OrgID: boot.OrgID, UserID: adminUser.ID, Username: adminUser.Username, Role: adminUser.Role}
 	httpServer := httptest.NewUnstartedServer(nil)
 	s.url = "http://" + httpServer.Listener.Addr().String()
 	s.server, err = web.New(web.Options{Store: st, Connections: conns, Members: mgr, Audit: auditLog, Logger: logger, Now: clock.Now, PublicURL: s.url})
