@@ -56,11 +56,13 @@ func Bootstrap(ctx context.Context, st store.Store, adminToken, adminPassword st
 	}
 
 	result := BootstrapResult{Created: true, OrgID: org.ID}
+	cost := bcryptCost
 	if adminPassword == "" {
 		adminPassword = GeneratePassword()
 		result.Password = adminPassword
+		cost = generatedPasswordCost
 	}
-	hash, err := HashPassword(adminPassword)
+	hash, err := hashPassword(adminPassword, cost)
 	if err != nil {
 		return BootstrapResult{}, err
 	}

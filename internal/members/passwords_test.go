@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/plugboard/plugboard/internal/audit"
 	"github.com/plugboard/plugboard/internal/store"
 )
@@ -97,6 +99,9 @@ func TestSetPasswordRules(t *testing.T) {
 	hash, err := f.store.GetPasswordHash(t.Context(), dev.OrgID, dev.UserID)
 	if err != nil || !strings.HasPrefix(hash, "$2a$") || strings.Contains(hash, "a-good-password") {
 		t.Errorf("stored hash = %q, %v; want a bcrypt hash without the password", hash, err)
+	}
+	if cost, err := bcrypt.Cost([]byte(hash)); err != nil || cost != bcrypt.DefaultCost {
+		t.Errorf("bcrypt cost of a chosen password = %d, %v; want %d", cost, err, bcrypt.DefaultCost)
 	}
 	actions := f.auditActions(t, dev.OrgID)
 	if !slices.Contains(actions, audit.ActionUserPasswordSet) {

@@ -36,10 +36,13 @@ type connectionView struct {
 	CanManage    bool
 	CanDelete    bool
 	AnyConnected bool
-	IsOAuth      bool
-	SecretFields []secretField
-	Edit         *form
-	Applications []store.Application
+	// NeedsNoCredential is set for a service of auth type none, which has
+	// nothing to connect.
+	NeedsNoCredential bool
+	IsOAuth           bool
+	SecretFields      []secretField
+	Edit              *form
+	Applications      []store.Application
 	// Failure is the refusal of the last action, shown beside its button.
 	Failure *actionFailure
 	Samples []codeSample
@@ -113,7 +116,8 @@ func (s *Server) renderConnectionWith(w http.ResponseWriter, r *http.Request, se
 		v.Status = sum.MyStatus
 	}
 	isOwner := conn.OwnerID == sess.Actor.UserID
-	v.CanConnect = sess.Actor.CanUseCredentials() && (conn.UseLoginUserCredentials || isOwner)
+	v.NeedsNoCredential = svc.AuthType == catalog.AuthNone
+	v.CanConnect = sess.Actor.CanUseCredentials() && (conn.UseLoginUserCredentials || isOwner) && !v.NeedsNoCredential
 	v.CanManage = sess.Actor.Role != store.RoleViewer
 	v.CanDelete = v.CanManage && (isOwner || sess.Actor.Role == store.RoleAdmin)
 	for _, region := range svc.Regions {

@@ -320,3 +320,25 @@ func setPassword(t *testing.T, s *site, username, password string) {
 		t.Fatal(err)
 	}
 }
+
+func TestServiceWithoutCredential(t *testing.T) {
+	s := newSite(t)
+	if _, err := s.conns.CreateService(t.Context(), s.admin, catalog.Service{
+		Key: "open_data", Name: "Open data", AuthType: catalog.AuthNone, APIBaseURL: "https://data.example",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := s.newClient()
+	s.mustSignIn(c)
+	if page := c.get("/connections/new?service=open_data"); !strings.Contains(page.body, `id="create-and-connect">Create</button>`) {
+		t.Errorf("wizard of a service without credentials offers to connect")
+	}
+	resp := c.post("/connections/new", c.wizardForm("open_data", url.Values{"name": {"Open data"}}))
+	if resp.status != http.StatusSeeOther || resp.header.Get("Location") != "/connections/open_data?notice=created" {
+		t.Fatalf("create: %d to %q, want 303 to the connection page", resp.status, resp.header.Get("Location"))
+	}
+	page := c.get("/connections/open_data?notice=created")
+	if strings.Contains(page.body, `id="connect"`) || !strings.Contains(page.body, `id="no-credential"`) {
+		t.Errorf("page of a connection without credentials offers Connect")
+	}
+}

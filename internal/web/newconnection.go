@@ -223,6 +223,10 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request, sess *
 		return s.renderNewConnection(w, r, sess, statusOf(err), svc, f)
 	}
 	s.logger.Info("connection created in the web UI", "org_id", conn.OrgID, "connection", conn.LinkName, "user_id", sess.Actor.UserID)
+	if svc.AuthType == catalog.AuthNone {
+		http.Redirect(w, r, "/connections/"+url.PathEscape(conn.LinkName)+"?notice=created", http.StatusSeeOther)
+		return nil
+	}
 	return s.connectAndRedirect(w, r, sess, conn, credentials)
 }
 
