@@ -164,6 +164,10 @@ func TestBrowserConnectionLifecycle(t *testing.T) {
 	if subject, _ := resp.JSON(t)["subject"].(string); subject != "alice" {
 		t.Errorf("the call went out as %q, want alice", subject)
 	}
+	resp = call(t, "GET", v1+"/connections/acme_devices", testAdminToken, nil)
+	if used, _ := resp.JSON(t)["last_used_at"].(string); used == "" {
+		t.Errorf("the API's connection after a call = %s, want last_used_at", resp.Body)
+	}
 	b.open(inst.URL+"/connections/acme_devices", "#last-used")
 	if got := b.text("#last-used"); got != "just now" {
 		t.Errorf("last used after a call = %q, want just now", got)

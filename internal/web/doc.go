@@ -21,8 +21,16 @@
 //     stored in the database, CSRF tokens, login rate limits and the
 //     security headers of every response.
 //   - templates/layout.html: the header with navigation, sign-out and the
-//     page frame; templates/NAME.html defines the "title" and "content" of
-//     one page, and NAME.go holds its handlers.
+//     page frame. templates/NAME.html defines the "title" and "content" of
+//     one page, and NAME.go holds its handlers. The pages are login, home
+//     (the connections lists), chooseservice and newconnection (the
+//     wizard, both served by newconnection.go), connection (one
+//     connection's page and its actions) and error.
+//
+// A handler that changes something responds to a POST with a 303 redirect
+// to a page, adding notice=KEY for a fixed message from notices in
+// render.go. A refused change renders the page again with the form's
+// values and the refusal next to its field or button.
 //
 // To add a page: write templates/NAME.html, add its handlers in NAME.go,
 // register them in Server.routes and, for a navigation item, add it to

@@ -123,6 +123,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	user, err := members.CheckPassword(r.Context(), s.store, org.ID, username, password)
 	switch {
 	case errors.Is(err, members.ErrNoPassword):
+		// This tells that the member exists, which is the price of telling
+		// an operator how to set the first password; the attempt still
+		// counts toward the rate limit.
 		s.recordLoginFailure(r.Context(), org.ID, keys...)
 		f.Fail("password", fmt.Sprintf("Member %q has no password yet. An admin can set one on the Members page or with "+
 			"PATCH /v1/users/%s, or the operator with: plugboard set-password --user %s", username, username, username))
