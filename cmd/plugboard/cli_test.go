@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -18,14 +19,38 @@ func runCLI(t *testing.T, inst *instance, args ...string) (string, error) {
 	return string(out), err
 }
 
-func TestCLIMainJob(t *testing.T) {
-	var gotKey, gotPath string
-	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gotKey, gotPath = r.Header.Get("X-API-Key"), r.URL.Path
+// devicesUpstream is an API on 127.0.0.1 that returns one device and
+// records the key and path of the last request.
+type devicesUpstream struct {
+	*httptest.Server
+
+	mu              sync.Mutex
+	gotKey, gotPath string
+}
+
+func newDevicesUpstream(t *testing.T) *devicesUpstream {
+	t.Helper()
+	up := &devicesUpstream{}
+	up.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		up.mu.Lock()
+		up.gotKey, up.gotPath = r.Header.Get("X-API-Key"), r.URL.Path
+		up.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"devices":["pump-7"]}`))
 	}))
-	defer upstream.Close()
+	t.Cleanup(up.Close)
+	return up
+}
+
+// last returns the key and path of the last request.
+func (up *devicesUpstream) last() (key, path string) {
+	up.mu.Lock()
+	defer up.mu.Unlock()
+	return up.gotKey, up.gotPath
+}
+
+func TestCLIMainJob(t *testing.T) {
+	upstream := newDevicesUpstream(t)
 	inst := startInstance(t)
 	v1 := inst.URL + "/v1"
 
@@ -54,8 +79,8 @@ func TestCLIMainJob(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"status_code": 200`) || !strings.Contains(out, "pump-7") {
 		t.Fatalf("plugboard invoke: %v\n%s", err, out)
 	}
-	if gotKey != "key-123" || gotPath != "/v2/devices" {
-		t.Errorf("upstream got key %q at path %q, want key-123 at /v2/devices", gotKey, gotPath)
+	if key, path := upstream.last(); key != "key-123" || path != "/v2/devices" {
+		t.Errorf("upstream got key %q at path %q, want key-123 at /v2/devices", key, path)
 	}
 	out, err = runCLI(t, inst, "connection", "revoke", "plant_devices")
 	if err != nil || !strings.Contains(out, "revoked plant_devices") {

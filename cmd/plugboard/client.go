@@ -33,10 +33,15 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return listConnections(ctx, c, stdout)
 	case "invoke":
 		return invoke(ctx, c, args[1:], stdout)
+	case "functions":
+		return listFunctions(ctx, c, stdout)
 	}
 	if len(args) < 2 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
+	}
+	if args[0] == "function" {
+		return runFunctionCommand(ctx, c, args, os.Stdin, stdout, stderr)
 	}
 	switch args[1] {
 	case "create":

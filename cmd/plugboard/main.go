@@ -60,6 +60,10 @@ Client (talks to a running server; set PLUGBOARD_URL and PLUGBOARD_TOKEN):
   plugboard connection code LINK [--lang L]          print sample code (deluge, json, curl, go,
                                                      python, javascript; all without --lang)
   plugboard invoke LINK METHOD URL [BODY]            call an API through a connection
+  plugboard functions                                list functions
+  plugboard function create NAME FILE                store a Deluge script (FILE - reads stdin)
+  plugboard function run NAME [ARGUMENTS_JSON]       run a function and print result and log
+  plugboard function delete NAME                     delete a function
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -83,7 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
-	case "services", "connections", "connection", "invoke":
+	case "services", "connections", "connection", "invoke", "functions", "function":
 		return runClient(ctx, args, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "unknown command %q\n\n%s", args[0], usage)

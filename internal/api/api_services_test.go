@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/plugboard/plugboard/internal/catalog"
 )
 
 // serviceBody is a service as the API returns it.
@@ -86,6 +88,47 @@ func TestServicesGetDefault(t *testing.T) {
 	}
 	if len(got.Scopes) == 0 {
 		t.Error("github has no scopes, want the catalog's scopes")
+	}
+}
+
+func TestServicesOmitNotes(t *testing.T) {
+	s := newStack(t)
+	// The catalog's asana service carries maintainers' notes.
+	if svc, ok := catalog.Lookup("asana"); !ok || svc.Notes == "" {
+		t.Fatal("catalog service asana has no notes; pick a default service that has them")
+	}
+
+	one := decode[map[string]any](t, s.admin("GET", "/v1/services/asana", nil))
+	if _, ok := one["notes"]; ok {
+		t.Error("GET /v1/services/asana has a notes member, want it left out")
+	}
+	if one["description"] == "" {
+		t.Error("GET /v1/services/asana has an empty description")
+	}
+
+	page := decode[struct {
+		Items []map[string]any `json:"items"`
+	}](t, s.admin("GET", "/v1/services?q=asana", nil))
+	if len(page.Items) == 0 {
+		t.Fatal("GET /v1/services?q=asana returned no items")
+	}
+	for _, item := range page.Items {
+		if _, ok := item["notes"]; ok {
+			t.Errorf("listed service %v has a notes member, want it left out", item["key"])
+		}
+	}
+}
+
+func TestServicesRejectNotes(t *testing.T) {
+	s := newStack(t)
+	def := apiKeyService("acme_notes", "https://api.acme.example", "X-API-Key", "header")
+	def["notes"] = "Copied from a default service."
+
+	resp := s.admin("POST", "/v1/services", def)
+
+	wantStatus(t, resp, http.StatusUnprocessableEntity)
+	if !strings.Contains(string(resp.body), "notes") {
+		t.Errorf("problem = %s, want it to name the notes field", resp.body)
 	}
 }
 

@@ -3,12 +3,12 @@ package api
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/egress"
 	"github.com/plugboard/plugboard/internal/problem"
 )
@@ -28,7 +28,7 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request, c *Caller) error 
 		return err
 	}
 	if err := s.sender.Proxy(w, r, target, call.Allowlist, call.Authorizer); err != nil {
-		return egressProblem(err, target.Host)
+		return connections.EgressProblem(err, target.Host)
 	}
 	return nil
 }
@@ -135,7 +135,7 @@ func (s *Server) invokeThroughConnection(r *http.Request, c *Caller, req *egress
 	req.URL = target.String()
 	resp, err := s.sender.Do(r.Context(), req, call.Allowlist, call.Authorizer)
 	if err != nil {
-		return nil, egressProblem(err, target.Host)
+		return nil, connections.EgressProblem(err, target.Host)
 	}
 	return resp, nil
 }
@@ -150,7 +150,7 @@ func (s *Server) invokeWithoutConnection(r *http.Request, c *Caller, req *egress
 	req.URL = target.String()
 	resp, err := s.sender.DoWithoutCredential(r.Context(), req)
 	if err != nil {
-		return nil, egressProblem(err, target.Host)
+		return nil, connections.EgressProblem(err, target.Host)
 	}
 	s.logger.InfoContext(r.Context(), "sent a call without a connection",
 		"org_id", c.Actor.OrgID, "user_id", c.Actor.UserID, "host", target.Host, "status", resp.StatusCode)
@@ -187,33 +187,4 @@ func responseBody(contentType string, body []byte) any {
 		return json.RawMessage(body)
 	}
 	return string(body)
-}
-
-// egressProblem maps the egress errors to problems.
-func egressProblem(err error, host string) error {
-	if p, ok := problem.As(err); ok {
-		return p
-	}
-	var notAllowed *egress.HostNotAllowedError
-	switch {
-	case errors.As(err, &notAllowed):
-		// The allow-list's message is written for the caller: it names the
-		// host and the fix, and never the URL's path or query.
-		return problem.Wrap(err, http.StatusForbidden, "host_not_allowed", "%s", notAllowed.Error())
-	case errors.Is(err, egress.ErrHostNotAllowed):
-		return problem.Wrap(err, http.StatusForbidden, "host_not_allowed",
-			"host %q is not an API host of this connection's service; add it to the service's allowed_hosts if the service owns it", host)
-	case errors.Is(err, egress.ErrBlockedAddress):
-		return problem.Wrap(err, http.StatusForbidden, "destination_blocked",
-			"host %q resolves to a private, loopback or link-local address; start plugboard with --allow-private-egress in development", host)
-	case errors.Is(err, egress.ErrInvalidRequest):
-		return problem.Wrap(err, http.StatusUnprocessableEntity, "invalid_header",
-			"the request cannot be sent as given (%s); fix it and send it again", err.Error())
-	case errors.Is(err, egress.ErrTimeout):
-		return problem.Wrap(err, http.StatusGatewayTimeout, "upstream_timeout",
-			"the request to %q did not finish in time; invoke waits %s at most, so use the proxy for slow calls", host, egress.DefaultInvokeTimeout)
-	case errors.Is(err, egress.ErrResponseTooLarge):
-		return problem.Wrap(err, http.StatusBadGateway, "response_too_large", "the response from %q is too large for invoke; use the proxy", host)
-	}
-	return problem.Wrap(err, http.StatusBadGateway, "upstream_unreachable", "the request to %q failed: the upstream could not be reached", host)
 }

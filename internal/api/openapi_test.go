@@ -347,7 +347,7 @@ func documentedCodes(t *testing.T, spec openAPISpec) map[string]int {
 }
 
 // problemSources are the packages whose problem codes reach API clients.
-var problemSources = []string{".", "../connections", "../members", "../audit", "../webhooks"}
+var problemSources = []string{".", "../connections", "../members", "../audit", "../webhooks", "../functions"}
 
 // usedCode is a problem code that the source creates, with its status.
 type usedCode struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/plugboard/plugboard/internal/audit"
 	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/egress"
+	"github.com/plugboard/plugboard/internal/functions"
 	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/store"
 	"github.com/plugboard/plugboard/internal/webhooks"
@@ -33,6 +34,10 @@ type Options struct {
 	Members  *members.Manager
 	Audit    *audit.Log
 	Webhooks *webhooks.Service
+	// Functions manages and runs functions; nil means one built from the
+	// store, connections, sender, audit log, logger and clock above, with
+	// the default run limits.
+	Functions *functions.Service
 	// BrowserUser returns the member signed in to the web UI with the
 	// request's session cookie, or nil without a valid session. The OAuth
 	// callback rejects a flow another member started. Nil means no web UI,
@@ -42,24 +47,25 @@ type Options struct {
 
 // Server is the HTTP API.
 type Server struct {
-	store    store.Store
-	conns    *connections.Manager
-	sender   *egress.Sender
-	logger   *slog.Logger
-	now      func() time.Time
-	registry *prometheus.Registry
-	metrics  *metrics
-	members  *members.Manager
-	audit    *audit.Log
-	webhooks *webhooks.Service
-	browser  func(r *http.Request) (*connections.Actor, error)
+	store     store.Store
+	conns     *connections.Manager
+	sender    *egress.Sender
+	logger    *slog.Logger
+	now       func() time.Time
+	registry  *prometheus.Registry
+	metrics   *metrics
+	members   *members.Manager
+	audit     *audit.Log
+	webhooks  *webhooks.Service
+	functions *functions.Service
+	browser   func(r *http.Request) (*connections.Actor, error)
 }
 
 // New returns a Server.
 func New(opts Options) *Server {
 	s := &Server{store: opts.Store, conns: opts.Connections, sender: opts.Sender, logger: opts.Logger, now: opts.Now,
 		registry: opts.Registry, members: opts.Members, audit: opts.Audit,
-		webhooks: opts.Webhooks, browser: opts.BrowserUser}
+		webhooks: opts.Webhooks, functions: opts.Functions, browser: opts.BrowserUser}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -71,6 +77,13 @@ func New(opts Options) *Server {
 		s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	s.metrics = newMetrics(s.registry)
+	if s.functions == nil {
+		fnOpts := functions.Options{Store: s.store, Connections: s.conns, Sender: s.sender, Logger: s.logger, Now: s.now}
+		if s.audit != nil {
+			fnOpts.Audit = s.audit
+		}
+		s.functions = functions.New(fnOpts)
+	}
 	return s
 }
 
@@ -136,6 +149,12 @@ func (s *Server) Routes() []Route {
 		{Path: "/v1/connections/{link}/proxy/{path...}", authed: s.proxy},
 		{Method: "POST", Path: "/v1/invoke", authed: s.invoke},
 
+		{Method: "GET", Path: "/v1/functions", authed: s.listFunctions},
+		{Method: "POST", Path: "/v1/functions", authed: s.createFunction},
+		{Method: "GET", Path: "/v1/functions/{name}", authed: s.getFunction},
+		{Method: "PATCH", Path: "/v1/functions/{name}", authed: s.updateFunction},
+		{Method: "DELETE", Path: "/v1/functions/{name}", authed: s.deleteFunction},
+		{Method: "POST", Path: "/v1/functions/{name}/run", authed: s.runFunction},
 		{Method: "GET", Path: "/v1/webhooks", authed: s.listWebhooks},
 		{Method: "POST", Path: "/v1/webhooks", authed: s.createWebhook},
 		{Method: "GET", Path: "/v1/webhooks/{id}", authed: s.getWebhook},

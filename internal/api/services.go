@@ -29,9 +29,16 @@ func (s *Server) listServices(w http.ResponseWriter, r *http.Request, c *Caller)
 			out.NextCursor = cursorOf(out.Items[len(out.Items)-1].Key)
 			break
 		}
-		out.Items = append(out.Items, svc)
+		out.Items = append(out.Items, publicService(svc))
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// publicService returns svc without the maintainers' notes of a default
+// service, which are not part of the API.
+func publicService(svc catalog.Service) catalog.Service {
+	svc.Notes = ""
+	return svc
 }
 
 func (s *Server) getService(w http.ResponseWriter, r *http.Request, c *Caller) error {
@@ -39,7 +46,7 @@ func (s *Server) getService(w http.ResponseWriter, r *http.Request, c *Caller) e
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, svc)
+	return writeJSON(w, http.StatusOK, publicService(svc))
 }
 
 func (s *Server) createService(w http.ResponseWriter, r *http.Request, c *Caller) error {

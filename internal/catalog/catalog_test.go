@@ -64,6 +64,14 @@ func TestServiceFiles(t *testing.T) {
 			if s.Description == "" {
 				t.Error("description is empty")
 			}
+			// The description is shown to users choosing a service; remarks
+			// about facts the provider's documentation does not confirm
+			// belong in notes.
+			for _, remark := range []string{"not confirmed", "unconfirmed"} {
+				if strings.Contains(strings.ToLower(s.Description), remark) {
+					t.Errorf("description says %q: move maintainers' remarks to notes", remark)
+				}
+			}
 			// A service with no scopes (API keys, Basic, or an OAuth
 			// provider without scopes, such as Mailchimp) explains it in its description.
 			if len(s.Scopes) == 0 && !strings.Contains(strings.ToLower(s.Description), "scope") {
@@ -133,6 +141,18 @@ func TestProviderSettings(t *testing.T) {
 		revocation bool
 	}{
 		{"github", " ", ClientSecretPost, true, nil, false},
+		{"github_app", " ", ClientSecretPost, true, nil, false},
+		{"box", " ", ClientSecretPost, false, nil, true},
+		{"discord", " ", ClientSecretBasic, false, nil, true},
+		{"gitlab", " ", ClientSecretPost, true, nil, true},
+		{"linkedin", " ", ClientSecretPost, false, nil, false},
+		{"stripe", " ", ClientSecretPost, false, nil, false},
+		{"xero", " ", ClientSecretPost, false, nil, true},
+		{"twitter", " ", ClientSecretBasic, true, nil, true},
+		{"canva", " ", ClientSecretBasic, true, nil, false},
+		{"asana", " ", ClientSecretPost, true, nil, true},
+		{"linear", ",", ClientSecretPost, true, nil, false},
+		{"reddit", " ", ClientSecretBasic, false, map[string]string{"duration": "permanent"}, true},
 		{"google", " ", ClientSecretPost, true, map[string]string{"access_type": "offline", "prompt": "consent"}, true},
 		{"microsoft", " ", ClientSecretPost, true, nil, false},
 		{"slack", ",", ClientSecretBasic, false, nil, false},

@@ -14,6 +14,7 @@ func (s *Service) Normalize() {
 	s.Key = strings.TrimSpace(s.Key)
 	s.Name = strings.TrimSpace(s.Name)
 	s.Description = strings.TrimSpace(s.Description)
+	s.Notes = strings.TrimSpace(s.Notes)
 	s.Kind = strings.TrimSpace(s.Kind)
 	s.AuthType = AuthType(strings.TrimSpace(string(s.AuthType)))
 	s.APIBaseURL = normalizeURL(s.APIBaseURL)

@@ -36,9 +36,13 @@ const (
 // come from the embedded catalog; custom services are stored per org with the
 // same shape.
 type Service struct {
-	Key          string          `json:"key"`
-	Name         string          `json:"name"`
-	Description  string          `json:"description,omitempty"`
+	Key         string `json:"key"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// Notes are maintainers' remarks on a default service: the facts its
+	// provider's documentation does not confirm and where the others come
+	// from. Only default services carry them, and the API leaves them out.
+	Notes        string          `json:"notes,omitempty"`
 	Kind         string          `json:"kind,omitempty"`
 	AuthType     AuthType        `json:"auth_type"`
 	OAuth2       *OAuth2Settings `json:"oauth2,omitempty"`

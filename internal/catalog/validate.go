@@ -120,6 +120,9 @@ func (v *validator) checkIdentity(s *Service) {
 	if s.Kind != "" && s.Kind != KindDefault && s.Kind != KindCustom {
 		v.add("kind", "%s is not a kind: use %q or %q, or leave it empty", quoteShort(s.Kind), KindDefault, KindCustom)
 	}
+	if s.Kind == KindCustom && s.Notes != "" {
+		v.add("notes", "is only for the catalog's default services: remove it and put what users need to know in description")
+	}
 }
 
 func (v *validator) checkAuth(s *Service) {

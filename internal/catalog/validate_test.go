@@ -93,6 +93,10 @@ func TestValidateAcceptsValidServices(t *testing.T) {
 			}}
 		}},
 		{"custom kind", func(s *Service) { s.Kind = KindCustom }},
+		{"notes on a default service", func(s *Service) {
+			s.Kind = KindDefault
+			s.Notes = "The revocation endpoint is not documented."
+		}},
 		{"name of 100 characters", func(s *Service) { s.Name = strings.Repeat("é", 100) }},
 		{"key of 50 characters", func(s *Service) { s.Key = "a" + strings.Repeat("b_1", 16) + "c" }},
 	}
@@ -124,6 +128,10 @@ func TestValidateRejects(t *testing.T) {
 		{"name missing", validService, func(s *Service) { s.Name = "" }, "name", "is missing"},
 		{"name too long", validService, func(s *Service) { s.Name = strings.Repeat("x", 101) }, "name", "101 characters"},
 		{"kind unknown", validService, func(s *Service) { s.Kind = "builtin" }, "kind", `"builtin"`},
+		{"notes on a custom service", validService, func(s *Service) {
+			s.Kind = KindCustom
+			s.Notes = "Copied from a default service."
+		}, "notes", "default services"},
 		{"auth type missing", validService, func(s *Service) { s.AuthType = "" }, "auth_type", "oauth2, oauth2_client_credentials, api_key, basic or none"},
 		{"auth type unknown", validService, func(s *Service) { s.AuthType = "oauth" }, "auth_type", `"oauth" is not supported`},
 

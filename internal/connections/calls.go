@@ -2,6 +2,7 @@ package connections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -342,4 +343,34 @@ func redactKeys(line string, keys []string) string {
 		}
 	}
 	return line
+}
+
+// EgressProblem maps the errors of egress.Sender to problems for callers,
+// the host being the one the request went to.
+func EgressProblem(err error, host string) error {
+	if p, ok := problem.As(err); ok {
+		return p
+	}
+	var notAllowed *egress.HostNotAllowedError
+	switch {
+	case errors.As(err, &notAllowed):
+		// The allow-list's message is written for the caller: it names the
+		// host and the fix, and never the URL's path or query.
+		return problem.Wrap(err, http.StatusForbidden, "host_not_allowed", "%s", notAllowed.Error())
+	case errors.Is(err, egress.ErrHostNotAllowed):
+		return problem.Wrap(err, http.StatusForbidden, "host_not_allowed",
+			"host %q is not an API host of this connection's service; add it to the service's allowed_hosts if the service owns it", host)
+	case errors.Is(err, egress.ErrBlockedAddress):
+		return problem.Wrap(err, http.StatusForbidden, "destination_blocked",
+			"host %q resolves to a private, loopback or link-local address; start plugboard with --allow-private-egress in development", host)
+	case errors.Is(err, egress.ErrInvalidRequest):
+		return problem.Wrap(err, http.StatusUnprocessableEntity, "invalid_header",
+			"the request cannot be sent as given (%s); fix it and send it again", err.Error())
+	case errors.Is(err, egress.ErrTimeout):
+		return problem.Wrap(err, http.StatusGatewayTimeout, "upstream_timeout",
+			"the request to %q did not finish in time; invoke waits %s at most, so use the proxy for slow calls", host, egress.DefaultInvokeTimeout)
+	case errors.Is(err, egress.ErrResponseTooLarge):
+		return problem.Wrap(err, http.StatusBadGateway, "response_too_large", "the response from %q is too large for invoke; use the proxy", host)
+	}
+	return problem.Wrap(err, http.StatusBadGateway, "upstream_unreachable", "the request to %q failed: the upstream could not be reached", host)
 }

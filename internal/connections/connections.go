@@ -277,7 +277,7 @@ func (m *Manager) UpdateConnection(ctx context.Context, actor Actor, link string
 		if guarded && anyConnected(creds) {
 			return problem.Conflict("connection_connected",
 				"connection %q is connected; revoke it before changing scopes, application or use_login_user_credentials%s",
-				link, m.webhooksClause(ctx, *c))
+				link, m.webhooksClause(ctx, *c)+m.functionsClause(ctx, *c))
 		}
 		if in.Scopes != nil {
 			c.Scopes = scopes
@@ -348,6 +348,15 @@ func (m *Manager) DeleteConnection(ctx context.Context, actor Actor, link string
 			"connection %q is used by %s %s; delete them or bind them to another connection first",
 			link, plural(len(hooks), "webhook", "webhooks"), quoteNames(hooks)).With("webhooks", webhookRefs(hooks))
 	}
+	fns, err := m.functionsOf(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if len(fns) > 0 {
+		return problem.Conflict("connection_in_use",
+			"connection %q is named by %s %s; delete them or remove the connection from their scripts first",
+			link, plural(len(fns), "function", "functions"), quoteFunctionNames(fns)).With("functions", functionRefs(fns))
+	}
 	creds, err := m.store.ListCredentials(ctx, actor.OrgID, conn.ID)
 	if err != nil {
 		return fmt.Errorf("listing credentials of %q: %w", link, err)
@@ -360,9 +369,9 @@ func (m *Manager) DeleteConnection(ctx context.Context, actor Actor, link string
 			return problem.NotFound("connection_not_found", "connection %q not found", link)
 		}
 		if errors.Is(err, store.ErrInUse) {
-			// A webhook was bound after the check above.
+			// A webhook was bound, or a function saved, after the checks above.
 			return problem.Conflict("connection_in_use",
-				"connection %q is used by a webhook created just now; delete it or bind it to another connection first", link)
+				"connection %q is used by a webhook or function saved just now; delete it or change it first", link)
 		}
 		return fmt.Errorf("deleting connection %q: %w", link, err)
 	}

@@ -95,7 +95,7 @@ type Store interface {
 	UpdateConnection(ctx context.Context, orgID, linkName string, update func(*Connection, []Credential) error) (Connection, error)
 	// DeleteConnection deletes the connection, its credentials and its
 	// pending OAuth states. It fails with ErrInUse while a webhook is bound
-	// to the connection.
+	// to the connection or a function names its link name.
 	DeleteConnection(ctx context.Context, orgID, linkName string) error
 
 	GetCredential(ctx context.Context, orgID, connectionID, userID string) (Credential, error)
@@ -157,6 +157,17 @@ type Store interface {
 	// RequeueDelivery makes a delivery pending again, due at now, with its
 	// attempt count reset, unless it is pending already.
 	RequeueDelivery(ctx context.Context, orgID, id string, now time.Time) (Delivery, error)
+
+	// CreateFunction fails with ErrConflict when the name is taken.
+	CreateFunction(ctx context.Context, fn Function) error
+	GetFunction(ctx context.Context, orgID, name string) (Function, error)
+	// ListFunctions lists functions by name.
+	ListFunctions(ctx context.Context, orgID string, opts ListFunctionsOptions) ([]Function, error)
+	// UpdateFunction may rename the function, and fails with ErrConflict
+	// when the new name is taken. The org, ID, creator and creation time
+	// cannot change.
+	UpdateFunction(ctx context.Context, orgID, name string, update func(*Function) error) (Function, error)
+	DeleteFunction(ctx context.Context, orgID, name string) error
 
 	AppendAudit(ctx context.Context, entry AuditEntry) error
 	// ListAudit lists an org's audit entries, newest first.
@@ -407,6 +418,26 @@ type ListWebhooksOptions struct {
 	ConnectionID string // only webhooks bound to this connection
 	EventType    string // only webhooks subscribed to this event type
 	EnabledOnly  bool
+}
+
+// Function is a script that members run on demand.
+type Function struct {
+	OrgID    string
+	ID       string
+	Name     string
+	Language string // "deluge"
+	Script   string
+	// Connections are the link names the script names as text in the
+	// connection key of invokeurl, in order of first use.
+	Connections []string
+	CreatedBy   string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// ListFunctionsOptions filter a function list.
+type ListFunctionsOptions struct {
+	Connection string // only functions that name this link name
 }
 
 // Event is a typed JSON message posted to plugboard or raised by it.

@@ -31,6 +31,15 @@ type Error struct {
 	Detail string `json:"detail"`
 	// ConnectURL is set when a connection must be connected first.
 	ConnectURL string `json:"connect_url,omitempty"`
+	// Line and Column locate the error in a function's script, for the
+	// codes script_invalid and function_failed.
+	Line   int `json:"line,omitempty"`
+	Column int `json:"column,omitempty"`
+	// Log holds the info lines of a failed function run up to the failure.
+	Log []string `json:"log,omitempty"`
+	// CallError is the code of the invokeurl call that failed a run, such
+	// as authorization_required.
+	CallError string `json:"call_error,omitempty"`
 }
 
 func (e *Error) Error() string {

@@ -144,6 +144,16 @@ func (s *Store) DeleteConnection(ctx context.Context, orgID, linkName string) er
 		if hooks > 0 {
 			return fmt.Errorf("connection %q: %d webhooks use it: %w", linkName, hooks, store.ErrInUse)
 		}
+		var functions int
+		err = tx.QueryRow(ctx, `SELECT COUNT(*) FROM functions WHERE org_id = $1
+			AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(functions.connections::jsonb) AS conn (link)
+			WHERE conn.link = $2)`, orgID, linkName).Scan(&functions)
+		if err != nil {
+			return fmt.Errorf("counting functions that name connection %q: %w", linkName, err)
+		}
+		if functions > 0 {
+			return fmt.Errorf("connection %q: %d functions name it: %w", linkName, functions, store.ErrInUse)
+		}
 		tag, err := tx.Exec(ctx, `DELETE FROM connections WHERE org_id = $1 AND link_name = $2`, orgID, linkName)
 		if err != nil {
 			return fmt.Errorf("deleting connection %q: %w", linkName, err)

@@ -154,6 +154,16 @@ func (s *Store) DeleteConnection(ctx context.Context, orgID, linkName string) er
 		if hooks > 0 {
 			return fmt.Errorf("connection %q: %d webhooks use it: %w", linkName, hooks, store.ErrInUse)
 		}
+		var functions int
+		err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM functions WHERE org_id = ?
+			AND EXISTS (SELECT 1 FROM json_each(functions.connections) WHERE json_each.value = ?)`,
+			orgID, linkName).Scan(&functions)
+		if err != nil {
+			return fmt.Errorf("counting functions that name connection %q: %w", linkName, err)
+		}
+		if functions > 0 {
+			return fmt.Errorf("connection %q: %d functions name it: %w", linkName, functions, store.ErrInUse)
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM connections WHERE org_id = ? AND link_name = ?`, orgID, linkName)
 		if err != nil {
 			return fmt.Errorf("deleting connection %q: %w", linkName, err)
