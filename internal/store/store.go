@@ -173,8 +173,8 @@ type Store interface {
 	// ListAudit lists an org's audit entries, newest first.
 	ListAudit(ctx context.Context, orgID string, opts ListAuditOptions) ([]AuditEntry, error)
 
-	// SetPasswordHash stores a user's password hash; "" removes the
-	// password.
+	// SetPasswordHash stores a user's password hash. The hash "" removes
+	// the password.
 	SetPasswordHash(ctx context.Context, orgID, userID, hash string) error
 	// GetPasswordHash returns a user's password hash, or "" when the user
 	// has no password.
@@ -203,7 +203,7 @@ type Store interface {
 	DeleteLoginFailuresBefore(ctx context.Context, before time.Time) (int, error)
 
 	// RecordConnectionUse stores when a user last called through a
-	// connection; an earlier time than the stored one is ignored.
+	// connection. A time earlier than the stored one is ignored.
 	RecordConnectionUse(ctx context.Context, orgID, connectionID, userID string, at time.Time) error
 	// ConnectionLastUsed returns the latest use of a connection by any
 	// user, or the zero time when it was never used.
@@ -523,7 +523,8 @@ type WebSession struct {
 	UserID     string
 	CreatedAt  time.Time
 	LastSeenAt time.Time
-	// IdleExpiresAt moves forward with use; ExpiresAt is fixed at sign-in.
+	// IdleExpiresAt moves forward with use, and ExpiresAt is fixed at
+	// sign-in.
 	IdleExpiresAt time.Time
 	ExpiresAt     time.Time
 }
