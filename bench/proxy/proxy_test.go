@@ -43,7 +43,7 @@ func newPlugboardHandler(b *testing.B, upstreamURL string) (http.Handler, string
 	if err != nil {
 		b.Fatalf("building keyring: %v", err)
 	}
-	if _, err := members.Bootstrap(ctx, st, adminToken, time.Now()); err != nil {
+	if _, err := members.Bootstrap(ctx, st, adminToken, "", time.Now()); err != nil {
 		b.Fatalf("bootstrapping: %v", err)
 	}
 

@@ -35,6 +35,7 @@ type config struct {
 	MasterKey          string
 	MasterKeyFile      string
 	AdminToken         string
+	AdminPassword      string
 }
 
 func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
@@ -120,6 +121,7 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	c.MasterKey = os.Getenv("PLUGBOARD_MASTER_KEY")
 	c.MasterKeyFile = os.Getenv("PLUGBOARD_MASTER_KEY_FILE")
 	c.AdminToken = os.Getenv("PLUGBOARD_ADMIN_TOKEN")
+	c.AdminPassword = os.Getenv("PLUGBOARD_ADMIN_PASSWORD")
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Addr
 	}

@@ -44,6 +44,8 @@ Server:
   plugboard migrate [flags]      apply database migrations and exit
   plugboard create-org NAME [--admin USERNAME] [flags]
                                  create an org and its admin; prints the admin's token once
+  plugboard set-password --user NAME [--org ORG] [flags]
+                                 set a member's web UI password (from PLUGBOARD_NEW_PASSWORD or stdin)
   plugboard rotate-key [flags]   add a new primary master key and reseal every secret (stop the server first)
   plugboard reseal [flags]       reseal secrets not under the primary key (after rotate-key
                                  with PLUGBOARD_MASTER_KEY)
@@ -76,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return migrate(ctx, args[1:], stderr)
 	case "create-org":
 		return createOrg(ctx, args[1:], stdout, stderr)
+	case "set-password":
+		return setPassword(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "rotate-key":
 		return rotateKey(ctx, args[1:], stdout, stderr)
 	case "reseal":

@@ -75,23 +75,5 @@ func createOrg(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // form) from args and returns the username, members.AdminUsername when the
 // flag is absent, and the other arguments.
 func takeAdminFlag(args []string) (string, []string, error) {
-	username := members.AdminUsername
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		arg := args[i]
-		flagName, value, hasValue := strings.Cut(arg, "=")
-		if flagName != "--admin" && flagName != "-admin" {
-			rest = append(rest, arg)
-			continue
-		}
-		if !hasValue {
-			if i+1 == len(args) {
-				return "", nil, fmt.Errorf("flag %s needs a username", flagName)
-			}
-			i++
-			value = args[i]
-		}
-		username = value
-	}
-	return username, rest, nil
+	return takeValueFlag(args, "admin", members.AdminUsername)
 }

@@ -31,7 +31,7 @@ func TestCreateOrgPrintsAdminToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := members.Bootstrap(t.Context(), bootstrapped, "", time.Now()); err != nil {
+	if _, err := members.Bootstrap(t.Context(), bootstrapped, "", "", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	bootstrapped.Close()

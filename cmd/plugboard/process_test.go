@@ -109,7 +109,7 @@ func startInstanceWith(t *testing.T, opts instanceOptions) *instance {
 	}
 	args = append(args, opts.Args...)
 	inst.cmd = exec.Command(binary, args...)
-	inst.cmd.Env = append(os.Environ(), "PLUGBOARD_ADMIN_TOKEN="+testAdminToken)
+	inst.cmd.Env = append(os.Environ(), "PLUGBOARD_ADMIN_TOKEN="+testAdminToken, "PLUGBOARD_ADMIN_PASSWORD="+testAdminPassword)
 	inst.cmd.Stdout, inst.cmd.Stderr = inst.logs, inst.logs
 	if err := inst.cmd.Start(); err != nil {
 		t.Fatalf("starting plugboard: %v", err)

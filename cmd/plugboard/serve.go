@@ -23,6 +23,7 @@ import (
 	"github.com/plugboard/plugboard/internal/store"
 	"github.com/plugboard/plugboard/internal/store/postgres"
 	"github.com/plugboard/plugboard/internal/store/sqlite"
+	"github.com/plugboard/plugboard/internal/web"
 	"github.com/plugboard/plugboard/internal/webhooks"
 )
 
@@ -76,16 +77,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
-	boot, err := members.Bootstrap(ctx, st, c.AdminToken, time.Now())
+	boot, err := members.Bootstrap(ctx, st, c.AdminToken, c.AdminPassword, time.Now())
 	if err != nil {
 		return err
 	}
 	if boot.Created {
 		logger.Info("created org and admin user", "org", members.DefaultOrg, "user", members.AdminUsername)
+		// Printed, not logged, so the token and password do not reach log
+		// storage.
 		if boot.Token != "" {
-			// Printed, not logged, so the token does not reach log storage.
 			fmt.Fprintf(stderr, "\nThe admin's API token, shown only this once:\n\n    %s\n\n"+
 				"Keep it safe. Set PLUGBOARD_ADMIN_TOKEN before the first start to choose it yourself.\n\n", boot.Token)
+		}
+		if boot.Password != "" {
+			fmt.Fprintf(stderr, "\nThe admin's password for the web UI (user %s), shown only this once:\n\n    %s\n\n"+
+				"Keep it safe. Set PLUGBOARD_ADMIN_PASSWORD before the first start to choose it yourself.\n\n",
+				members.AdminUsername, boot.Password)
 		}
 	}
 
@@ -131,9 +138,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("registering the plugboard service's built-in clients: %w", err)
 	}
 	memberManager := members.NewManager(members.Options{Store: st, Audit: auditLog, Credentials: manager, Logger: logger})
+	ui, err := web.New(web.Options{
+		Store: st, Connections: manager, Members: memberManager, Webhooks: hooks, Audit: auditLog,
+		Logger: logger, PublicURL: c.PublicURL,
+	})
+	if err != nil {
+		return err
+	}
 	server := api.New(api.Options{
 		Store: st, Connections: manager, Sender: sender, Logger: logger, Members: memberManager, Audit: auditLog,
-		Webhooks: hooks, Access: authServer,
+		Webhooks: hooks, Access: authServer, BrowserUser: ui.BrowserUser,
 	})
 	worker := &webhooks.Worker{
 		Store: st, Keyring: keyring, Sender: sender, Calls: manager, Logger: logger,
@@ -144,16 +158,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", c.Addr, err)
 	}
-	root := http.NewServeMux()
-	root.Handle(authz.PathPrefix+"/", authServer.Handler())
-	root.Handle(authz.MetadataPath, authServer.Handler())
-	root.Handle("/", server.Handler())
 	httpServer := &http.Server{
-		Handler:           root,
+		Handler:           mount(server.Handler(), authServer.Handler(), ui.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	go sweepStates(ctx, st, authServer, logger)
+	go sweepExpired(ctx, st, authServer, logger)
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(ctx) }()
 	// A retention of 0s keeps events forever, which a negative Retention
@@ -196,10 +206,25 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
-// sweepStates deletes expired OAuth states and authorization server
-// requests and tokens every minute until ctx ends. It also registers the
-// built-in client of orgs created since the start.
-func sweepStates(ctx context.Context, st store.Store, authServer *authz.Server, logger *slog.Logger) {
+// mount sends the API's paths (/v1/, the OAuth callback and the operations
+// endpoints) to the API handler, the authorization server's paths to it,
+// and every other path to the web UI.
+func mount(apiHandler, authzHandler, webHandler http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	for _, pattern := range []string{"/v1/", "/oauth/", "/healthz", "/readyz", "/metrics"} {
+		mux.Handle(pattern, apiHandler)
+	}
+	mux.Handle(authz.PathPrefix+"/", authzHandler)
+	mux.Handle(authz.MetadataPath, authzHandler)
+	mux.Handle("/", webHandler)
+	return mux
+}
+
+// sweepExpired deletes expired OAuth states, web sessions, and
+// authorization server requests and tokens, and sign-in failures older
+// than the rate limit's window, every minute until ctx ends. It also
+// registers the built-in client of orgs created since the start.
+func sweepExpired(ctx context.Context, st store.Store, authServer *authz.Server, logger *slog.Logger) {
 	ticker := time.NewTicker(time.Minute)
 	defer ticker.Stop()
 	for {
@@ -207,17 +232,23 @@ func sweepStates(ctx context.Context, st store.Store, authServer *authz.Server, 
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
-			n, err := st.DeleteExpiredOAuthStates(ctx, time.Now())
-			if err != nil && ctx.Err() == nil {
-				logger.Warn("deleting expired oauth states failed", "err", err)
-			} else if n > 0 {
-				logger.Debug("deleted expired oauth states", "count", n)
+			now := time.Now()
+			sweeps := []struct {
+				what string
+				run  func() (int, error)
+			}{
+				{"expired oauth states", func() (int, error) { return st.DeleteExpiredOAuthStates(ctx, now) }},
+				{"expired web sessions", func() (int, error) { return st.DeleteExpiredWebSessions(ctx, now) }},
+				{"old login failures", func() (int, error) { return st.DeleteLoginFailuresBefore(ctx, now.Add(-web.LoginFailureWindow)) }},
+				{"expired authorization requests and tokens", func() (int, error) { return authServer.DeleteExpired(ctx) }},
 			}
-			n, err = authServer.DeleteExpired(ctx)
-			if err != nil && ctx.Err() == nil {
-				logger.Warn("deleting expired authorization requests and tokens failed", "err", err)
-			} else if n > 0 {
-				logger.Debug("deleted expired authorization requests and tokens", "count", n)
+			for _, sweep := range sweeps {
+				n, err := sweep.run()
+				if err != nil && ctx.Err() == nil {
+					logger.Warn("deleting "+sweep.what+" failed", "err", err)
+				} else if n > 0 {
+					logger.Debug("deleted "+sweep.what, "count", n)
+				}
 			}
 			if err := authServer.EnsureBuiltinClients(ctx); err != nil && ctx.Err() == nil {
 				logger.Warn("registering built-in clients failed", "err", err)

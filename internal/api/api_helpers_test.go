@@ -81,7 +81,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 		t.Fatalf("building keyring: %v", err)
 	}
 
-	boot, err := members.Bootstrap(ctx, st, adminToken, time.Now())
+	boot, err := members.Bootstrap(ctx, st, adminToken, "", time.Now())
 	if err != nil {
 		t.Fatalf("bootstrapping: %v", err)
 	}

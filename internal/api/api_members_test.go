@@ -171,3 +171,41 @@ func TestAuditAPI(t *testing.T) {
 		t.Errorf("last page has cursor %q, want none", rest.NextCursor)
 	}
 }
+
+func TestUserPasswordAPI(t *testing.T) {
+	s := newStack(t)
+	devToken := s.addUser("dan", "developer")
+	s.admin("POST", "/v1/users", map[string]any{"username": "bob", "role": "viewer"})
+	const password = "correct horse battery"
+	s.addSecret(password)
+
+	resp := s.admin("PATCH", "/v1/users/bob", map[string]any{"password": password})
+	wantStatus(t, resp, http.StatusOK)
+	got := decode[userBody](t, resp)
+	if got.Username != "bob" || got.Role != "viewer" {
+		t.Errorf("user after setting a password = %+v, want bob, viewer unchanged", got)
+	}
+	if strings.Contains(string(resp.body), "password") {
+		t.Errorf("response shows the password field: %s", resp.body)
+	}
+	user, err := s.store.GetUserByUsername(t.Context(), s.orgID, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, err := s.store.GetPasswordHash(t.Context(), s.orgID, user.ID)
+	if err != nil || !strings.HasPrefix(hash, "$2") || strings.Contains(hash, password) {
+		t.Errorf("stored password hash = %q, %v; want a bcrypt hash", hash, err)
+	}
+
+	// Role and password in one request.
+	wantStatus(t, s.admin("PATCH", "/v1/users/bob", map[string]any{"role": "developer", "password": password + "!"}), http.StatusOK)
+	if got := decode[userBody](t, s.admin("GET", "/v1/users/bob", nil)); got.Role != "developer" {
+		t.Errorf("role after PATCH with role and password = %q, want developer", got.Role)
+	}
+
+	wantProblem(t, s.admin("PATCH", "/v1/users/bob", map[string]any{"password": "short"}), http.StatusUnprocessableEntity, "invalid_password")
+	wantProblem(t, s.admin("PATCH", "/v1/users/bob", map[string]any{"password": strings.Repeat("x", 73)}), http.StatusUnprocessableEntity, "invalid_password")
+	wantProblem(t, s.do("PATCH", "/v1/users/bob", devToken, map[string]any{"password": password}), http.StatusForbidden, "forbidden")
+	wantProblem(t, s.admin("PATCH", "/v1/users/nobody", map[string]any{"password": password}), http.StatusNotFound, "user_not_found")
+	wantProblem(t, s.admin("PATCH", "/v1/users/bob", map[string]any{}), http.StatusUnprocessableEntity, "invalid_role")
+}

@@ -7,12 +7,17 @@ import (
 	"net/url"
 
 	"github.com/plugboard/plugboard/internal/audit"
+	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/problem"
 )
 
+// callbackPage uses the web UI's stylesheet when the web UI is served; the
+// page reads the same without it.
 var callbackPage = template.Must(template.New("callback").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>plugboard: {{.Title}}</title></head>
-<body><h1>{{.Title}}</h1><p>{{.Message}}</p></body></html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>plugboard: {{.Title}}</title><link rel="stylesheet" href="/assets/style.css"></head>
+<body><main><section class="narrow card"><h1>{{.Title}}</h1><p id="callback-message">{{.Message}}</p>
+<p><a href="/">Back to plugboard</a></p></section></main></body></html>
 `))
 
 // oauthCallback completes the authorization code flow. With a return_to
@@ -23,7 +28,15 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		r = r.WithContext(audit.WithRemoteAddr(r.Context(), host))
 	}
-	res, err := s.conns.CompleteAuthorization(r.Context(), q.Get("state"), q.Get("code"), q.Get("error"), q.Get("error_description"))
+	var browser *connections.Actor
+	if s.browser != nil {
+		user, err := s.browser(r)
+		if err != nil {
+			return err
+		}
+		browser = user
+	}
+	res, err := s.conns.CompleteAuthorization(r.Context(), q.Get("state"), q.Get("code"), q.Get("error"), q.Get("error_description"), browser)
 	if res.ReturnTo != "" {
 		target, parseErr := url.Parse(res.ReturnTo)
 		if parseErr == nil {

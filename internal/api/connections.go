@@ -26,6 +26,7 @@ type connectionJSON struct {
 	Status                  string      `json:"status"`
 	MyStatus                string      `json:"my_status,omitempty"`
 	ExpiresAt               *time.Time  `json:"expires_at,omitempty"`
+	LastUsedAt              *time.Time  `json:"last_used_at,omitempty"`
 	LastError               string      `json:"last_error,omitempty"`
 	UsedBy                  []usageJSON `json:"used_by,omitempty"`
 	CreatedAt               time.Time   `json:"created_at"`
@@ -65,6 +66,9 @@ func (s *Server) describe(r *http.Request, c *Caller, conn store.Connection) (co
 	}
 	if !sum.Expiry.IsZero() {
 		out.ExpiresAt = &sum.Expiry
+	}
+	if !sum.LastUsedAt.IsZero() {
+		out.LastUsedAt = &sum.LastUsedAt
 	}
 	return out, nil
 }

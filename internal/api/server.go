@@ -41,6 +41,11 @@ type Options struct {
 	// Access checks access tokens of plugboard's authorization server;
 	// nil rejects them.
 	Access AccessTokenVerifier
+	// BrowserUser returns the member signed in to the web UI with the
+	// request's session cookie, or nil without a valid session. The OAuth
+	// callback rejects a flow another member started. Nil means no web UI,
+	// so every callback counts as one without a session.
+	BrowserUser func(r *http.Request) (*connections.Actor, error)
 }
 
 // Server is the HTTP API.
@@ -57,13 +62,14 @@ type Server struct {
 	webhooks  *webhooks.Service
 	functions *functions.Service
 	access    AccessTokenVerifier
+	browser   func(r *http.Request) (*connections.Actor, error)
 }
 
 // New returns a Server.
 func New(opts Options) *Server {
 	s := &Server{store: opts.Store, conns: opts.Connections, sender: opts.Sender, logger: opts.Logger, now: opts.Now,
 		registry: opts.Registry, members: opts.Members, audit: opts.Audit,
-		webhooks: opts.Webhooks, functions: opts.Functions, access: opts.Access}
+		webhooks: opts.Webhooks, functions: opts.Functions, access: opts.Access, browser: opts.BrowserUser}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}

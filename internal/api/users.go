@@ -24,8 +24,11 @@ type userInput struct {
 	Role     string `json:"role"`
 }
 
+// userUpdate changes a member's role, password or both. The password is
+// write-only: no response shows it.
 type userUpdate struct {
-	Role string `json:"role"`
+	Role     string  `json:"role"`
+	Password *string `json:"password"`
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, c *Caller) error {
@@ -73,7 +76,20 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c *Caller) e
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	user, err := s.members.UpdateUser(r.Context(), c.Actor, r.PathValue("username"), in.Role)
+	username := r.PathValue("username")
+	if in.Password != nil {
+		if err := s.members.SetPassword(r.Context(), c.Actor, username, *in.Password); err != nil {
+			return err
+		}
+	}
+	if in.Role == "" && in.Password != nil {
+		user, err := s.members.User(r.Context(), c.Actor, username)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, userOf(user))
+	}
+	user, err := s.members.UpdateUser(r.Context(), c.Actor, username, in.Role)
 	if err != nil {
 		return err
 	}

@@ -17,11 +17,13 @@ import (
 // Actions recorded in the audit log. Connection and webhook entries are
 // recorded by the connections and webhooks packages with these names.
 const (
-	ActionUserCreated  = "user.created"
-	ActionUserUpdated  = "user.updated"
-	ActionUserDeleted  = "user.deleted"
-	ActionTokenCreated = "token.created"
-	ActionTokenDeleted = "token.deleted"
+	ActionUserCreated = "user.created"
+	ActionUserUpdated = "user.updated"
+	ActionUserDeleted = "user.deleted"
+	// ActionUserPasswordSet records that an admin set a member's password.
+	ActionUserPasswordSet = "user.password_set"
+	ActionTokenCreated    = "token.created"
+	ActionTokenDeleted    = "token.deleted"
 
 	ActionConnectionCreated   = "connection.created"
 	ActionConnectionUpdated   = "connection.updated"

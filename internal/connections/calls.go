@@ -61,6 +61,7 @@ func (m *Manager) PrepareCall(ctx context.Context, actor Actor, link string) (*C
 			return nil, fmt.Errorf("building host allow-list of service %q: %w", svc.Key, err)
 		}
 	}
+	m.noteUse(ctx, conn, actor)
 	return &Call{Connection: conn, Service: svc, BaseURL: base, Allowlist: allow, Authorizer: auth}, nil
 }
 

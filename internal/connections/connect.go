@@ -169,7 +169,15 @@ type CallbackResult struct {
 // single-use state, exchanges the code and stores the credential. When the
 // provider returned an error (errorCode set), it reports it after consuming
 // the state.
-func (m *Manager) CompleteAuthorization(ctx context.Context, state, code, errorCode, errorDescription string) (CallbackResult, error) {
+//
+// browser is the member signed in to plugboard's web UI in the browser
+// that brought the callback, or nil when it has no session, as for flows
+// that scripts start through the API. When it is a member other than the
+// one who started the flow, the callback fails with 400
+// browser_user_mismatch and no token request is sent. Otherwise a link to
+// someone else's authorization could attach the signed-in member's provider
+// account to another member's credential.
+func (m *Manager) CompleteAuthorization(ctx context.Context, state, code, errorCode, errorDescription string, browser *Actor) (CallbackResult, error) {
 	orgID, _, ok := strings.Cut(state, ".")
 	if !ok || orgID == "" {
 		return CallbackResult{}, problem.BadRequest("invalid_state",
@@ -191,6 +199,15 @@ func (m *Manager) CompleteAuthorization(ctx context.Context, state, code, errorC
 	if err != nil {
 		return CallbackResult{}, problem.Wrap(err, http.StatusNotFound, "connection_not_found",
 			"the connection of this authorization no longer exists")
+	}
+	if browser != nil && (browser.OrgID != st.OrgID || browser.UserID != st.UserID) {
+		m.logger.Warn("authorization rejected: another member is signed in to this browser", "org_id", st.OrgID,
+			"connection", conn.LinkName, "user_id", st.UserID, "browser_user_id", browser.UserID)
+		// No ReturnTo: the flow's return page belongs to the member who
+		// started it, so the callback shows the error itself.
+		return CallbackResult{LinkName: conn.LinkName}, problem.BadRequest("browser_user_mismatch",
+			"this authorization was started by another member, but %s is signed in to plugboard in this browser; "+
+				"sign in as the member who started it, or start connecting again as yourself", browser.Username)
 	}
 	result := CallbackResult{LinkName: conn.LinkName, ReturnTo: st.ReturnTo}
 	if errorCode != "" {

@@ -56,7 +56,7 @@ func TestConnectAuthorizationRequest(t *testing.T) {
 		t.Fatalf("authorization URL has no code_challenge")
 	}
 
-	callback, err := f.manager.CompleteAuthorization(f.ctx, state, "code-1", "", "")
+	callback, err := f.manager.CompleteAuthorization(f.ctx, state, "code-1", "", "", nil)
 	if err != nil {
 		t.Fatalf("CompleteAuthorization: %v", err)
 	}
@@ -114,7 +114,7 @@ func TestConnectWithoutPKCE(t *testing.T) {
 	conn := f.createConnection(t, f.developer, connectionInput("Acme devices"))
 
 	query := f.authorize(t, f.developer, conn.LinkName, "")
-	if _, err := f.manager.CompleteAuthorization(f.ctx, query.Get("state"), "code-1", "", ""); err != nil {
+	if _, err := f.manager.CompleteAuthorization(f.ctx, query.Get("state"), "code-1", "", "", nil); err != nil {
 		t.Fatalf("CompleteAuthorization: %v", err)
 	}
 
@@ -135,10 +135,10 @@ func TestCompleteAuthorizationStateSingleUse(t *testing.T) {
 	conn := f.createConnection(t, f.developer, connectionInput("Acme devices"))
 	state := f.authorize(t, f.developer, conn.LinkName, "").Get("state")
 
-	if _, err := f.manager.CompleteAuthorization(f.ctx, state, "code-1", "", ""); err != nil {
+	if _, err := f.manager.CompleteAuthorization(f.ctx, state, "code-1", "", "", nil); err != nil {
 		t.Fatalf("first CompleteAuthorization: %v", err)
 	}
-	_, err := f.manager.CompleteAuthorization(f.ctx, state, "code-2", "", "")
+	_, err := f.manager.CompleteAuthorization(f.ctx, state, "code-2", "", "", nil)
 
 	f.wantProblem(t, err, http.StatusBadRequest, "invalid_state")
 	if n := len(f.provider.tokenRequestsOf("authorization_code")); n != 1 {
@@ -162,7 +162,7 @@ func TestCompleteAuthorizationStateLifetime(t *testing.T) {
 			state := f.authorize(t, f.developer, conn.LinkName, "").Get("state")
 			f.clock.Advance(tt.wait)
 
-			_, err := f.manager.CompleteAuthorization(f.ctx, state, "code-1", "", "")
+			_, err := f.manager.CompleteAuthorization(f.ctx, state, "code-1", "", "", nil)
 
 			if tt.wantCode == "" {
 				if err != nil {
@@ -196,7 +196,7 @@ func TestCompleteAuthorizationUnknownState(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 
-			_, err := f.manager.CompleteAuthorization(f.ctx, tt.state, "code-1", "", "")
+			_, err := f.manager.CompleteAuthorization(f.ctx, tt.state, "code-1", "", "", nil)
 
 			f.wantProblem(t, err, http.StatusBadRequest, "invalid_state")
 		})
@@ -243,7 +243,7 @@ func TestConnectReturnTo(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parsing authorization URL: %v", err)
 			}
-			callback, err := f.manager.CompleteAuthorization(f.ctx, authURL.Query().Get("state"), "code-1", "", "")
+			callback, err := f.manager.CompleteAuthorization(f.ctx, authURL.Query().Get("state"), "code-1", "", "", nil)
 			if err != nil {
 				t.Fatalf("CompleteAuthorization: %v", err)
 			}
@@ -259,7 +259,7 @@ func TestCompleteAuthorizationDenied(t *testing.T) {
 	conn := f.createConnection(t, f.developer, connectionInput("Acme devices"))
 	state := f.authorize(t, f.developer, conn.LinkName, "/connections/acme_devices").Get("state")
 
-	callback, err := f.manager.CompleteAuthorization(f.ctx, state, "", "access_denied", "the user declined")
+	callback, err := f.manager.CompleteAuthorization(f.ctx, state, "", "access_denied", "the user declined", nil)
 
 	p := f.wantProblem(t, err, http.StatusBadRequest, "authorization_denied")
 	if !strings.Contains(p.Detail, "access_denied") {
@@ -271,7 +271,7 @@ func TestCompleteAuthorizationDenied(t *testing.T) {
 	if n := len(f.provider.tokenRequestsOf("authorization_code")); n != 0 {
 		t.Errorf("provider received %d code exchanges, want 0", n)
 	}
-	_, err = f.manager.CompleteAuthorization(f.ctx, state, "code-1", "", "")
+	_, err = f.manager.CompleteAuthorization(f.ctx, state, "code-1", "", "", nil)
 	f.wantProblem(t, err, http.StatusBadRequest, "invalid_state")
 }
 
@@ -285,7 +285,7 @@ func TestCompleteAuthorizationExchangeRejected(t *testing.T) {
 	conn := f.createConnection(t, f.developer, connectionInput("Acme devices"))
 	state := f.authorize(t, f.developer, conn.LinkName, "").Get("state")
 
-	_, err := f.manager.CompleteAuthorization(f.ctx, state, "code-1", "", "")
+	_, err := f.manager.CompleteAuthorization(f.ctx, state, "code-1", "", "", nil)
 
 	p := f.wantProblem(t, err, http.StatusBadGateway, "token_exchange_failed")
 	if !strings.Contains(p.Detail, "invalid_grant") {
@@ -350,4 +350,52 @@ func TestConnectNotOwner(t *testing.T) {
 	_, err := f.manager.Connect(f.ctx, f.otherDeveloper, conn.LinkName, "", nil)
 
 	f.wantProblem(t, err, http.StatusForbidden, "not_owner")
+}
+
+func TestCompleteAuthorizationBrowserUser(t *testing.T) {
+	f := newFixture(t)
+	shared := connectionInput("Shared devices", "devices.read")
+	shared.UseLoginUserCredentials = ptr(true)
+	conn := f.createConnection(t, f.developer, shared)
+
+	// Another member signed in to the browser that brings the callback:
+	// rejected before any token request, and the state is used up.
+	state := f.authorize(t, f.developer, conn.LinkName, "/connections/"+conn.LinkName).Get("state")
+	other := f.admin
+	result, err := f.manager.CompleteAuthorization(f.ctx, state, "code-1", "", "", &other)
+	f.wantProblem(t, err, http.StatusBadRequest, "browser_user_mismatch")
+	if result.ReturnTo != "" {
+		t.Errorf("ReturnTo = %q after a mismatch, want empty so the callback shows the error itself", result.ReturnTo)
+	}
+	if n := len(f.provider.tokenRequestsOf("authorization_code")); n != 0 {
+		t.Errorf("provider received %d code exchanges after a mismatch, want 0", n)
+	}
+	if _, err := f.manager.CompleteAuthorization(f.ctx, state, "code-1", "", "", nil); err == nil {
+		t.Errorf("a rejected state completed afterwards, want it used up")
+	}
+	if _, err := f.store.GetCredential(f.ctx, conn.OrgID, conn.ID, f.developer.UserID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("credential after a mismatch: error = %v, want ErrNotFound", err)
+	}
+
+	// The same member of another org is another member too.
+	state = f.authorize(t, f.developer, conn.LinkName, "").Get("state")
+	otherOrg := f.developer
+	otherOrg.OrgID = "another-org"
+	_, err = f.manager.CompleteAuthorization(f.ctx, state, "code-1", "", "", &otherOrg)
+	f.wantProblem(t, err, http.StatusBadRequest, "browser_user_mismatch")
+
+	// The member who started the flow, and a browser without a session,
+	// both complete it.
+	state = f.authorize(t, f.developer, conn.LinkName, "").Get("state")
+	self := f.developer
+	if _, err := f.manager.CompleteAuthorization(f.ctx, state, "code-1", "", "", &self); err != nil {
+		t.Fatalf("CompleteAuthorization(signed in as the starter) error = %v", err)
+	}
+	state = f.authorize(t, f.admin, conn.LinkName, "").Get("state")
+	if _, err := f.manager.CompleteAuthorization(f.ctx, state, "code-2", "", "", nil); err != nil {
+		t.Fatalf("CompleteAuthorization(no session) error = %v", err)
+	}
+	if n := len(f.provider.tokenRequestsOf("authorization_code")); n != 2 {
+		t.Errorf("provider received %d code exchanges, want 2", n)
+	}
 }

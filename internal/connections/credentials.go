@@ -169,6 +169,7 @@ func (m *Manager) Token(ctx context.Context, actor Actor, link string) (AccessTo
 		whose = user.Username
 	}
 	m.record(ctx, actor, conn, "credential.read", map[string]any{"credential_of": whose})
+	m.noteUse(ctx, conn, actor)
 	return token, nil
 }
 

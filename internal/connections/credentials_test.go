@@ -268,7 +268,7 @@ func TestNoSecretInProviderError(t *testing.T) {
 			})
 			state := f.authorize(t, f.developer, conn.LinkName, "").Get("state")
 
-			_, err := f.manager.CompleteAuthorization(f.ctx, state, "code-secret", "", "")
+			_, err := f.manager.CompleteAuthorization(f.ctx, state, "code-secret", "", "", nil)
 
 			f.wantProblem(t, err, http.StatusBadGateway, "token_exchange_failed")
 			verifier := f.provider.tokenRequestsOf("authorization_code")[0].form.Get("code_verifier")

@@ -371,7 +371,7 @@ func (f *fixture) authorize(t *testing.T, actor connections.Actor, link, returnT
 func (f *fixture) connect(t *testing.T, actor connections.Actor, link string) {
 	t.Helper()
 	query := f.authorize(t, actor, link, "")
-	if _, err := f.manager.CompleteAuthorization(f.ctx, query.Get("state"), "code-1", "", ""); err != nil {
+	if _, err := f.manager.CompleteAuthorization(f.ctx, query.Get("state"), "code-1", "", "", nil); err != nil {
 		t.Fatalf("CompleteAuthorization: %v", err)
 	}
 }

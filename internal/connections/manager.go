@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -83,6 +84,9 @@ type Manager struct {
 	refreshes   singleflight.Group
 	events      EventPublisher
 	audit       AuditRecorder
+	// uses holds when this instance last recorded each member's use of a
+	// connection, by "org/connection/user".
+	uses sync.Map
 }
 
 // New returns a Manager.

@@ -77,7 +77,7 @@ func TestRegionalConnectionUsesItsDataCentre(t *testing.T) {
 		t.Fatalf("connection region = %q, want eu", conn.Region)
 	}
 	query := f.authorize(t, f.developer, conn.LinkName, "")
-	if _, err := f.manager.CompleteAuthorization(f.ctx, query.Get("state"), "code-0123456789", "", ""); err != nil {
+	if _, err := f.manager.CompleteAuthorization(f.ctx, query.Get("state"), "code-0123456789", "", "", nil); err != nil {
 		t.Fatalf("CompleteAuthorization: %v", err)
 	}
 	if n := len(f.provider.tokenRequestsOf("authorization_code")); n != 1 {

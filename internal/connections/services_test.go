@@ -72,7 +72,7 @@ func TestServiceChangeDuringAuthorization(t *testing.T) {
 		t.Fatalf("UpdateService() error = %v", err)
 	}
 
-	_, err := f.manager.CompleteAuthorization(f.ctx, query.Get("state"), "code-0123456789", "", "")
+	_, err := f.manager.CompleteAuthorization(f.ctx, query.Get("state"), "code-0123456789", "", "", nil)
 	f.wantProblem(t, err, http.StatusConflict, "service_changed")
 	if n := len(f.provider.tokenRequestsOf("authorization_code")); n != 0 {
 		t.Errorf("provider received %d code exchanges, want 0", n)

@@ -28,6 +28,9 @@ type Summary struct {
 	// Expiry of that credential's access token; zero when unknown.
 	Expiry    time.Time
 	LastError string
+	// LastUsedAt is the latest call through the connection by any member,
+	// recorded to the minute; zero when it was never used.
+	LastUsedAt time.Time
 }
 
 // Describe returns the connection's summary for actor.
@@ -41,6 +44,9 @@ func (m *Manager) Describe(ctx context.Context, actor Actor, conn store.Connecti
 		return Summary{}, err
 	}
 	sum.Status = statusOf(ownerCred)
+	if sum.LastUsedAt, err = m.store.ConnectionLastUsed(ctx, conn.OrgID, conn.ID); err != nil {
+		return Summary{}, fmt.Errorf("reading last use of connection %q: %w", conn.LinkName, err)
+	}
 	callCred := ownerCred
 	if conn.UseLoginUserCredentials {
 		mine, err := m.credentialStatus(ctx, conn, actor.UserID)
@@ -89,4 +95,15 @@ func statusOf(cred *store.Credential) string {
 		return store.StatusNotConnected
 	}
 	return cred.Status
+}
+
+// AnyConnected reports whether any member's credential of conn is
+// connected, which is when scopes, application and the login-user switch
+// cannot change.
+func (m *Manager) AnyConnected(ctx context.Context, conn store.Connection) (bool, error) {
+	creds, err := m.store.ListCredentials(ctx, conn.OrgID, conn.ID)
+	if err != nil {
+		return false, fmt.Errorf("listing credentials of %q: %w", conn.LinkName, err)
+	}
+	return anyConnected(creds), nil
 }

@@ -156,7 +156,7 @@ func TestZohoCRMInEuropeanDataCentre(t *testing.T) {
 		t.Errorf("authorization URL = %s, want accounts.zoho.eu with comma-joined scopes, access_type=offline and prompt=consent", authURL)
 	}
 
-	if _, err := manager.CompleteAuthorization(f.ctx, q.Get("state"), "1000.eu-code", "", ""); err != nil {
+	if _, err := manager.CompleteAuthorization(f.ctx, q.Get("state"), "1000.eu-code", "", "", nil); err != nil {
 		t.Fatalf("completing the authorization against the EU accounts server: %v", err)
 	}
 	call, err := manager.PrepareCall(f.ctx, f.developer, conn.LinkName)

@@ -16,13 +16,25 @@ type BootstrapResult struct {
 	// Token is the admin's new API token when none was given; the caller
 	// prints it once. Empty when AdminToken was given or nothing was created.
 	Token Token
+	// Password is the admin's new web UI password when none was given; the
+	// caller prints it once. Empty when one was given or nothing was created.
+	Password string
 }
 
 // Bootstrap creates the org "default" and its user "admin" when the database
 // has no org. The admin's API token is adminToken when it is set, which may
-// be any string of 32 or more characters. Otherwise a new token is returned
-// to be shown once.
-func Bootstrap(ctx context.Context, st store.Store, adminToken string, now time.Time) (BootstrapResult, error) {
+// be any string of 32 or more characters. The admin's web UI password is
+// adminPassword when it is set. A token or password not given is created
+// and returned to be shown once.
+func Bootstrap(ctx context.Context, st store.Store, adminToken, adminPassword string, now time.Time) (BootstrapResult, error) {
+	if adminToken != "" && len(adminToken) < 32 {
+		return BootstrapResult{}, fmt.Errorf("PLUGBOARD_ADMIN_TOKEN has %d characters; use at least 32 random characters", len(adminToken))
+	}
+	if adminPassword != "" {
+		if msg := PasswordProblem(adminPassword); msg != "" {
+			return BootstrapResult{}, fmt.Errorf("PLUGBOARD_ADMIN_PASSWORD is not valid: %s", msg)
+		}
+	}
 	n, err := st.CountOrgs(ctx)
 	if err != nil {
 		return BootstrapResult{}, fmt.Errorf("counting orgs: %w", err)
@@ -44,10 +56,20 @@ func Bootstrap(ctx context.Context, st store.Store, adminToken string, now time.
 	}
 
 	result := BootstrapResult{Created: true, OrgID: org.ID}
+	cost := bcryptCost
+	if adminPassword == "" {
+		adminPassword = GeneratePassword()
+		result.Password = adminPassword
+		cost = generatedPasswordCost
+	}
+	hash, err := hashPassword(adminPassword, cost)
+	if err != nil {
+		return BootstrapResult{}, err
+	}
+	if err := st.SetPasswordHash(ctx, org.ID, admin.ID, hash); err != nil {
+		return BootstrapResult{}, fmt.Errorf("storing the password of %q: %w", AdminUsername, err)
+	}
 	if adminToken != "" {
-		if len(adminToken) < 32 {
-			return BootstrapResult{}, fmt.Errorf("PLUGBOARD_ADMIN_TOKEN has %d characters; use at least 32 random characters", len(adminToken))
-		}
 		if err := st.CreateAPIToken(ctx, store.APIToken{
 			OrgID: org.ID, ID: FixedTokenID, UserID: admin.ID, Name: "bootstrap",
 			Hash: hashSecret(adminToken), CreatedAt: now,

@@ -60,7 +60,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	st := openStore(t)
-	boot, err := Bootstrap(t.Context(), st, "", testNow)
+	boot, err := Bootstrap(t.Context(), st, "", "", testNow)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func openStore(t *testing.T) store.Store {
 
 func TestBootstrapPrintsTokenOnce(t *testing.T) {
 	st := openStore(t)
-	first, err := Bootstrap(t.Context(), st, "", testNow)
+	first, err := Bootstrap(t.Context(), st, "", "", testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestBootstrapPrintsTokenOnce(t *testing.T) {
 		t.Errorf("token belongs to %q (%s) named %q, want admin (admin) named bootstrap", user.Username, user.Role, rec.Name)
 	}
 
-	second, err := Bootstrap(t.Context(), st, "", testNow)
+	second, err := Bootstrap(t.Context(), st, "", "", testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestBootstrapChosenAdminToken(t *testing.T) {
 	} {
 		t.Run(token[:12], func(t *testing.T) {
 			st := openStore(t)
-			result, err := Bootstrap(t.Context(), st, token, testNow)
+			result, err := Bootstrap(t.Context(), st, token, "", testNow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,7 +81,7 @@ func TestBootstrapChosenAdminToken(t *testing.T) {
 
 func TestBootstrapRejectsShortToken(t *testing.T) {
 	st := openStore(t)
-	_, err := Bootstrap(t.Context(), st, "short", testNow)
+	_, err := Bootstrap(t.Context(), st, "short", "", testNow)
 	if err == nil || !strings.Contains(err.Error(), "PLUGBOARD_ADMIN_TOKEN") || strings.Contains(err.Error(), "short") {
 		t.Errorf("Bootstrap(short token) error = %v, want one naming PLUGBOARD_ADMIN_TOKEN without its value", err)
 	}
@@ -89,7 +89,7 @@ func TestBootstrapRejectsShortToken(t *testing.T) {
 
 func TestAuthenticateRejectsBadTokens(t *testing.T) {
 	st := openStore(t)
-	boot, err := Bootstrap(t.Context(), st, "", testNow)
+	boot, err := Bootstrap(t.Context(), st, "", "", testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func formatTokenText(orgID, tokenID, secret string) string {
 
 func TestIssueTokenStoresOnlyHash(t *testing.T) {
 	st := openStore(t)
-	boot, err := Bootstrap(t.Context(), st, "", testNow)
+	boot, err := Bootstrap(t.Context(), st, "", "", testNow)
 	if err != nil {
 		t.Fatal(err)
 	}

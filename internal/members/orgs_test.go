@@ -157,7 +157,7 @@ func TestCreateOrgThenBootstrapSkips(t *testing.T) {
 	if _, err := m.CreateOrg(t.Context(), "acme", "admin"); err != nil {
 		t.Fatal(err)
 	}
-	boot, err := Bootstrap(t.Context(), st, "", testNow)
+	boot, err := Bootstrap(t.Context(), st, "", "", testNow)
 	if err != nil {
 		t.Fatal(err)
 	}

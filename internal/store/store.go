@@ -52,8 +52,9 @@ type Store interface {
 	// UpdateUser changes a user's role; the org, ID, username and creation
 	// time cannot change.
 	UpdateUser(ctx context.Context, orgID, userID string, update func(*User) error) (User, error)
-	// DeleteUser deletes a user and their API tokens and credentials. It
-	// fails with ErrInUse while the user owns connections or webhooks.
+	// DeleteUser deletes a user and their API tokens, credentials and web
+	// sessions. It fails with ErrInUse while the user owns connections or
+	// webhooks.
 	DeleteUser(ctx context.Context, orgID, userID string) error
 
 	CreateAPIToken(ctx context.Context, token APIToken) error
@@ -171,6 +172,42 @@ type Store interface {
 	AppendAudit(ctx context.Context, entry AuditEntry) error
 	// ListAudit lists an org's audit entries, newest first.
 	ListAudit(ctx context.Context, orgID string, opts ListAuditOptions) ([]AuditEntry, error)
+
+	// SetPasswordHash stores a user's password hash. The hash "" removes
+	// the password.
+	SetPasswordHash(ctx context.Context, orgID, userID, hash string) error
+	// GetPasswordHash returns a user's password hash, or "" when the user
+	// has no password.
+	GetPasswordHash(ctx context.Context, orgID, userID string) (string, error)
+
+	CreateWebSession(ctx context.Context, session WebSession) error
+	GetWebSession(ctx context.Context, orgID, id string) (WebSession, error)
+	// TouchWebSession records a session's last use and its new idle expiry.
+	TouchWebSession(ctx context.Context, orgID, id string, lastSeen, idleExpiresAt time.Time) error
+	DeleteWebSession(ctx context.Context, orgID, id string) error
+	// DeleteUserWebSessions deletes every session of a user.
+	DeleteUserWebSessions(ctx context.Context, orgID, userID string) error
+	// DeleteExpiredWebSessions deletes, across orgs, the sessions whose idle
+	// or absolute expiry is before now.
+	DeleteExpiredWebSessions(ctx context.Context, now time.Time) (int, error)
+
+	// RecordLoginFailure stores one failed sign-in for a key, such as a
+	// username or a remote address.
+	RecordLoginFailure(ctx context.Context, orgID, key string, at time.Time) error
+	// CountLoginFailures returns how many failures of a key are not before
+	// since, and the earliest of them (zero when there are none).
+	CountLoginFailures(ctx context.Context, orgID, key string, since time.Time) (int, time.Time, error)
+	// ClearLoginFailures deletes the failures of a key.
+	ClearLoginFailures(ctx context.Context, orgID, key string) error
+	// DeleteLoginFailuresBefore deletes, across orgs, failures before a time.
+	DeleteLoginFailuresBefore(ctx context.Context, before time.Time) (int, error)
+
+	// RecordConnectionUse stores when a user last called through a
+	// connection. A time earlier than the stored one is ignored.
+	RecordConnectionUse(ctx context.Context, orgID, connectionID, userID string, at time.Time) error
+	// ConnectionLastUsed returns the latest use of a connection by any
+	// user, or the zero time when it was never used.
+	ConnectionLastUsed(ctx context.Context, orgID, connectionID string) (time.Time, error)
 
 	CreateOAuthState(ctx context.Context, state OAuthState) error
 	// TakeOAuthState deletes the state and returns it, so a state is used at
@@ -506,4 +543,20 @@ type ListAuditOptions struct {
 	ActorID  string
 	Before   string
 	Limit    int
+}
+
+// WebSession is a member's signed-in browser session. The cookie holds a
+// random secret; the store keeps only its hash, so a copy of the database
+// cannot be used to sign in.
+type WebSession struct {
+	OrgID string
+	// ID is the SHA-256 of the cookie's secret, hex encoded.
+	ID         string
+	UserID     string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	// IdleExpiresAt moves forward with use, and ExpiresAt is fixed at
+	// sign-in.
+	IdleExpiresAt time.Time
+	ExpiresAt     time.Time
 }

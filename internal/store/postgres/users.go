@@ -45,8 +45,8 @@ func (s *Store) UpdateUser(ctx context.Context, orgID, userID string, update fun
 }
 
 // DeleteUser deletes a user who owns no connection and created no webhook,
-// with the user's API tokens, credentials and pending OAuth states, in one
-// transaction. Deleting the states stops an authorization started earlier
+// with the user's API tokens, credentials, pending OAuth states and web
+// sessions, in one transaction. Deleting the states stops an authorization started earlier
 // from storing a credential for a user who is gone.
 //
 // NOTE: the user's row lock does not stop another instance from creating a
@@ -75,6 +75,7 @@ func (s *Store) DeleteUser(ctx context.Context, orgID, userID string) error {
 			{"api tokens", `DELETE FROM api_tokens WHERE org_id = $1 AND user_id = $2`},
 			{"credentials", `DELETE FROM credentials WHERE org_id = $1 AND user_id = $2`},
 			{"oauth states", `DELETE FROM oauth_states WHERE org_id = $1 AND user_id = $2`},
+			{"web sessions", `DELETE FROM web_sessions WHERE org_id = $1 AND user_id = $2`},
 			{"user", `DELETE FROM users WHERE org_id = $1 AND id = $2`},
 		}
 		for _, d := range deletes {

@@ -52,8 +52,8 @@ func (s *Store) UpdateUser(ctx context.Context, orgID, userID string, update fun
 }
 
 // DeleteUser deletes a user who owns no connection and created no webhook,
-// with the user's API tokens, credentials and pending OAuth states, in one
-// transaction. Deleting the states stops an authorization started earlier
+// with the user's API tokens, credentials, pending OAuth states and web
+// sessions, in one transaction. Deleting the states stops an authorization started earlier
 // from storing a credential for a user who is gone.
 func (s *Store) DeleteUser(ctx context.Context, orgID, userID string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
@@ -80,6 +80,7 @@ func (s *Store) DeleteUser(ctx context.Context, orgID, userID string) error {
 			{"api tokens", `DELETE FROM api_tokens WHERE org_id = ? AND user_id = ?`},
 			{"credentials", `DELETE FROM credentials WHERE org_id = ? AND user_id = ?`},
 			{"oauth states", `DELETE FROM oauth_states WHERE org_id = ? AND user_id = ?`},
+			{"web sessions", `DELETE FROM web_sessions WHERE org_id = ? AND user_id = ?`},
 			{"user", `DELETE FROM users WHERE org_id = ? AND id = ?`},
 		}
 		for _, d := range deletes {

@@ -16,7 +16,8 @@
 //   - Updating, deleting or touching a missing record returns ErrNotFound.
 //   - A record of one org is never found, listed, changed or deleted through
 //     another org's ID.
-//   - DeleteUser also deletes the user's pending OAuth states.
+//   - DeleteUser also deletes the user's pending OAuth states and web
+//     sessions.
 //   - A failed CreateEvent stores neither the event nor any of its
 //     deliveries, and a delivery to a missing webhook fails it.
 //   - ClaimDeliveries with a limit of zero claims nothing. A lease is lapsed
@@ -80,6 +81,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AuthzRequests", testAuthzRequests},
 		{"AuthzTokens", testAuthzTokens},
 		{"AuthzSigningKeys", testAuthzSigningKeys},
+		{"Passwords", testPasswords},
+		{"WebSessions", testWebSessions},
+		{"WebSessionsOfUser", testWebSessionsOfUser},
+		{"DeleteExpiredWebSessions", testDeleteExpiredWebSessions},
+		{"LoginFailures", testLoginFailures},
+		{"ConnectionUses", testConnectionUses},
 	}
 	for _, group := range groups {
 		t.Run(group.name, func(t *testing.T) {
