@@ -61,7 +61,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	boot, err := members.Bootstrap(t.Context(), st, "", time.Now())
+	boot, err := members.Bootstrap(t.Context(), st, "", "", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
