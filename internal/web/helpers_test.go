@@ -21,6 +21,7 @@ import (
 	"github.com/plugboard/plugboard/internal/store/sqlite"
 	"github.com/plugboard/plugboard/internal/testkit"
 	"github.com/plugboard/plugboard/internal/web"
+	"github.com/plugboard/plugboard/internal/webhooks"
 )
 
 const adminPassword = "admin-password-123"
@@ -35,6 +36,7 @@ type site struct {
 	orgID  string
 	server *web.Server
 	logs   *testkit.LockedBuffer
+	conns  *connections.Manager
 }
 
 func newSite(t *testing.T) *site {
@@ -62,11 +64,14 @@ func newSite(t *testing.T) *site {
 	auditLog := audit.New(st, logger, clock.Now)
 	conns := connections.New(connections.Options{Store: st, Keyring: keyring, PublicURL: "http://127.0.0.1", Logger: logger, Now: clock.Now, Audit: auditLog})
 	mgr := members.NewManager(members.Options{Store: st, Audit: auditLog, Credentials: conns, Logger: logger, Now: clock.Now})
+	hooks := webhooks.New(webhooks.Options{Store: st, Keyring: keyring, Audit: auditLog, Logger: logger, Now: clock.Now})
 
-	s := &site{t: t, store: st, clock: clock, orgID: boot.OrgID, logs: logs}
+	s := &site{t: t, store: st, clock: clock, orgID: boot.OrgID, logs: logs, conns: conns}
 	httpServer := httptest.NewUnstartedServer(nil)
 	s.url = "http://" + httpServer.Listener.Addr().String()
-	s.server, err = web.New(web.Options{Store: st, Connections: conns, Members: mgr, Audit: auditLog, Logger: logger, Now: clock.Now, PublicURL: s.url})
+	s.server, err = web.New(web.Options{
+		Store: st, Connections: conns, Members: mgr, Webhooks: hooks, Audit: auditLog, Logger: logger, Now: clock.Now, PublicURL: s.url,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
