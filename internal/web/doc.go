@@ -24,7 +24,12 @@
 //     page frame; templates/NAME.html defines the "title" and "content" of
 //     one page, and NAME.go holds its handlers.
 //
+//   - templates/fields.html: shared form controls ("input", "textarea",
+//     "checkbox") that put each field's error right under it.
+//   - manage.go: the routes and helpers of the services, applications,
+//     webhooks, members, API tokens and audit pages.
+//
 // To add a page: write templates/NAME.html, add its handlers in NAME.go,
-// register them in Server.routes and, for a navigation item, add it to
-// navItems in render.go.
+// register them in Server.routes or Server.managementRoutes and, for a
+// navigation item, add it to navItems in render.go.
 package web

@@ -146,7 +146,7 @@ func isProblem(err error, code string) bool {
 }
 
 // forbiddenFor returns the page shown for an action the member's role does
-// not allow; the domain packages refuse such actions as well.
+// not allow. The domain packages reject such actions as well.
 func forbiddenFor(role, action string) error {
 	return forbidden(fmt.Sprintf("Your role, %s, does not allow you to %s. Ask an admin.", role, action))
 }

@@ -21,7 +21,7 @@ type membersView struct {
 	Me      string
 	// AddForm is the add-member form, kept after a failed submission.
 	AddForm *form
-	// RowErrors holds the error of a refused action, by username; the
+	// RowErrors contains the error of a rejected action by username. The
 	// member's actions open to show it.
 	RowErrors map[string]string
 }
@@ -108,7 +108,7 @@ func (s *Server) addMemberWithPassword(r *http.Request, sess *session, username,
 	return s.members.SetPassword(r.Context(), sess.Actor, username, password)
 }
 
-// memberAction runs an admin's action on one member and shows a refusal
+// memberAction runs an admin's action on one member and shows a rejection
 // next to that member.
 func (s *Server) memberAction(w http.ResponseWriter, r *http.Request, sess *session, notice string, action func(username string) error) error {
 	if err := parseForm(r); err != nil {

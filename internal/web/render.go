@@ -24,7 +24,7 @@ type navItem struct {
 	Key   string
 	Label string
 	Path  string
-	// AdminOnly entries are shown to admins only, because the page refuses
+	// AdminOnly entries are shown to admins only, because the page rejects
 	// every other role.
 	AdminOnly bool
 }

@@ -23,7 +23,7 @@ const (
 // serviceFormView is the data of the custom service form.
 type serviceFormView struct {
 	Form *form
-	// Key is the service being edited; empty on the new-service form.
+	// Key is the service being edited, or empty on the new-service form.
 	Key      string
 	BasedOn  string
 	Defaults []catalog.Service

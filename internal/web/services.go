@@ -66,7 +66,7 @@ type serviceView struct {
 	AppForm *form
 	// Connections are the link names of the connections of the service.
 	Connections []string
-	// DeleteForm carries an error of a refused deletion.
+	// DeleteForm carries the error of a rejected deletion.
 	DeleteForm *form
 }
 
@@ -87,7 +87,7 @@ func (s *Server) servicePage(w http.ResponseWriter, r *http.Request, sess *sessi
 }
 
 // serviceView loads a service with its applications and the connections
-// that use it, which the page names as the reason a deletion is refused.
+// that use it, which the page names as the reason a deletion is rejected.
 func (s *Server) serviceView(r *http.Request, sess *session, key string) (*serviceView, error) {
 	ctx := r.Context()
 	svc, err := s.conns.Service(ctx, sess.Actor.OrgID, key)

@@ -12,7 +12,7 @@ import (
 // sessionPermissions are the permissions a signed-in member may pass on to
 // a new API token. A session belongs to the member who typed the password,
 // so it may grant what the member's role allows; the members package still
-// refuses credentials:read to viewers.
+// rejects credentials:read for viewers.
 var sessionPermissions = []string{store.PermissionReadCredentials}
 
 // tokensView is the API tokens page's data.
