@@ -15,6 +15,15 @@ func (b *browser) reload(sel string) {
 	b.do("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(sel)))
 }
 
+// phoneScreenshot saves a screenshot of the current page at a phone's
+// width of 375 px, then returns to the desktop width.
+func (b *browser) phoneScreenshot(page string) {
+	b.t.Helper()
+	b.do("narrow the window", chromedp.EmulateViewport(375, 800))
+	b.screenshot(page + "-phone")
+	b.do("widen the window", chromedp.EmulateViewport(1280, 900))
+}
+
 func TestBrowserServicesAndApplications(t *testing.T) {
 	b := newBrowser(t)
 	inst := startInstance(t)
@@ -83,9 +92,7 @@ func TestBrowserServicesAndApplications(t *testing.T) {
 		t.Errorf("service page shows the client secret")
 	}
 	b.screenshot("service-with-application")
-	b.do("narrow the window", chromedp.EmulateViewport(375, 800))
-	b.screenshot("service-with-application-phone")
-	b.do("widen the window", chromedp.EmulateViewport(1280, 900))
+	b.phoneScreenshot("service-with-application")
 }
 
 func TestBrowserWebhookDeliveries(t *testing.T) {
@@ -134,8 +141,31 @@ func TestBrowserWebhookDeliveries(t *testing.T) {
 		}
 	}
 	b.screenshot("webhook-redelivered")
+	b.phoneScreenshot("webhook-redelivered")
 	b.open(inst.URL+"/webhooks", "#webhook-list")
 	b.screenshot("webhooks-list")
+
+	// The audit log filtered by the connection lists its entries only.
+	b.open(inst.URL+"/audit", "#audit-filters")
+	b.do("filter by connection",
+		chromedp.SendKeys(chromedp.ID("connection"), "desk"),
+		chromedp.Click(chromedp.ID("apply-filters")),
+		chromedp.WaitVisible(chromedp.ID("clear-filters")),
+	)
+	links, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('.audit-row td[data-label="Connection"]')).map(e => e.textContent.trim())`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(links) == 0 {
+		t.Errorf("audit log filtered by desk lists no entries")
+	}
+	for i, link := range links {
+		if link != "desk" {
+			t.Errorf("entry %d of the filtered audit log names connection %q, want desk", i, link)
+		}
+	}
+	b.screenshot("audit-by-connection")
 }
 
 // waitForDelivery reloads the webhook page until its newest delivery has
@@ -172,6 +202,7 @@ func TestBrowserMembersAndAudit(t *testing.T) {
 		t.Errorf("bob's role = %q, want developer", got)
 	}
 	b.screenshot("members")
+	b.phoneScreenshot("members")
 
 	b.do("create an API token",
 		chromedp.Click(chromedp.ID("tab-tokens")),
@@ -204,6 +235,7 @@ func TestBrowserMembersAndAudit(t *testing.T) {
 		}
 	}
 	b.screenshot("audit-filtered")
+	b.phoneScreenshot("audit-filtered")
 
 	b.do("sign out", chromedp.Click(chromedp.CSS("header form button")), chromedp.WaitVisible(chromedp.ID("username")))
 	b.signIn(inst, "bob", "bob-password-123")

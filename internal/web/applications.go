@@ -66,7 +66,7 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request, sess 
 			s.logger.Info("application created", "org_id", sess.Actor.OrgID, "service", key, "application_id", app.ID, "user_id", sess.Actor.UserID)
 			return redirect(w, r, servicePath(key)+"#applications", "application_created")
 		}
-		if failErr := failForm(f, err, applicationField); failErr != nil {
+		if failErr := s.failForm(r, f, err, applicationField); failErr != nil {
 			return failErr
 		}
 	}
@@ -137,7 +137,7 @@ func (s *Server) updateApplication(w http.ResponseWriter, r *http.Request, sess 
 		if err == nil {
 			return redirect(w, r, servicePath(v.ServiceKey)+"#applications", "application_saved")
 		}
-		if failErr := failForm(f, err, applicationField); failErr != nil {
+		if failErr := s.failForm(r, f, err, applicationField); failErr != nil {
 			return failErr
 		}
 	}
@@ -173,7 +173,7 @@ func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request, sess 
 		s.logger.Info("application deleted", "org_id", sess.Actor.OrgID, "application_id", v.Row.App.ID, "user_id", sess.Actor.UserID)
 		return redirect(w, r, servicePath(v.ServiceKey)+"#applications", "application_deleted")
 	}
-	if failErr := failForm(v.Form, err, noField); failErr != nil {
+	if failErr := s.failForm(r, v.Form, err, noField); failErr != nil {
 		return failErr
 	}
 	if isProblem(err, "application_in_use") {

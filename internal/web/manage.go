@@ -115,17 +115,24 @@ func formLines(text string) []string {
 // failForm puts a domain error on f: next to the field that fieldOf
 // returns for it, or as the form's message. It returns err itself when err
 // is no client error, which the caller returns as a server error.
-func failForm(f *form, err error, fieldOf func(p *problem.Error) string) error {
+func (s *Server) failForm(r *http.Request, f *form, err error, fieldOf func(p *problem.Error) string) error {
 	p, ok := problem.As(err)
 	if !ok || p.Status >= 500 {
 		return err
 	}
+	s.logRejected(r, p)
 	if field := fieldOf(p); field != "" {
 		f.Fail(field, sentence(p.Detail))
 		return nil
 	}
 	f.Message = sentence(p.Detail)
 	return nil
+}
+
+// logRejected logs a form that a domain package rejected, with the
+// problem's code. The detail is not logged, because it may quote input.
+func (s *Server) logRejected(r *http.Request, p *problem.Error) {
+	s.logger.Warn("form rejected", "method", r.Method, "path", r.URL.Path, "code", p.Code, "status", p.Status)
 }
 
 // noField puts every problem in the form's message.

@@ -84,7 +84,7 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request, sess *session
 		if err == nil {
 			return redirect(w, r, "/members", "member_added")
 		}
-		if failErr := failForm(f, err, memberField); failErr != nil {
+		if failErr := s.failForm(r, f, err, memberField); failErr != nil {
 			return failErr
 		}
 	}
@@ -123,6 +123,7 @@ func (s *Server) memberAction(w http.ResponseWriter, r *http.Request, sess *sess
 	if !ok || p.Status >= 500 {
 		return err
 	}
+	s.logRejected(r, p)
 	v, loadErr := s.membersView(r, sess)
 	if loadErr != nil {
 		return loadErr

@@ -283,7 +283,7 @@ func (s *Server) createService(w http.ResponseWriter, r *http.Request, sess *ses
 	}
 	created, err := s.conns.CreateService(r.Context(), sess.Actor, svc)
 	if err != nil {
-		general, failErr := failServiceForm(f, err)
+		general, failErr := s.failServiceForm(r, f, err)
 		if failErr != nil {
 			return failErr
 		}
@@ -320,7 +320,7 @@ func (s *Server) updateService(w http.ResponseWriter, r *http.Request, sess *ses
 		return nil
 	})
 	if err != nil {
-		general, failErr := failServiceForm(f, err)
+		general, failErr := s.failServiceForm(r, f, err)
 		if failErr != nil {
 			return failErr
 		}
@@ -333,14 +333,17 @@ func (s *Server) updateService(w http.ResponseWriter, r *http.Request, sess *ses
 // failServiceForm puts the errors of a rejected service next to their
 // fields: the catalog's field errors one by one, and other problems by code.
 // It returns the errors of fields that the form does not show.
-func failServiceForm(f *form, err error) ([]string, error) {
+func (s *Server) failServiceForm(r *http.Request, f *form, err error) ([]string, error) {
 	p, ok := problem.As(err)
 	if !ok || p.Status >= 500 {
 		return nil, err
 	}
 	fieldErrors, _ := p.Extra["errors"].([]map[string]string)
+	if len(fieldErrors) > 0 {
+		s.logRejected(r, p)
+	}
 	if len(fieldErrors) == 0 {
-		return nil, failForm(f, err, func(p *problem.Error) string {
+		return nil, s.failForm(r, f, err, func(p *problem.Error) string {
 			switch {
 			case p.Code == "service_exists":
 				return "key"

@@ -133,7 +133,7 @@ func (s *Server) deleteService(w http.ResponseWriter, r *http.Request, sess *ses
 	if loadErr != nil {
 		return err
 	}
-	if failErr := failForm(v.DeleteForm, err, noField); failErr != nil {
+	if failErr := s.failForm(r, v.DeleteForm, err, noField); failErr != nil {
 		return failErr
 	}
 	s.render(w, r, http.StatusConflict, "service", sess, v)

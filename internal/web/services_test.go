@@ -276,3 +276,38 @@ func TestServiceInUseGuard(t *testing.T) {
 		t.Errorf("delete in use: status %d, want 409 with the reason\n%s", resp.status, resp.body)
 	}
 }
+
+func TestServicePageRegionsAndRoles(t *testing.T) {
+	s := newSite(t)
+	c := s.adminClient()
+	page := c.get("/services/datadog")
+	wantContains(t, "datadog page", page, `id="regions"`, "<code>us1</code>", "<code>eu</code>", `id="redirect-uri"`)
+
+	if resp := c.postForm("/members", "/members", url.Values{"username": {"vic"}, "role": {"viewer"}, "password": {"vic-password"}}); resp.status != http.StatusSeeOther {
+		t.Fatalf("add vic: %d", resp.status)
+	}
+	viewer := s.newClient()
+	viewer.signIn("vic", "vic-password")
+	list := viewer.get("/services")
+	if list.status != http.StatusOK || strings.Contains(list.body, `id="new-service"`) {
+		t.Errorf("services page of a viewer: status %d, offers New custom service", list.status)
+	}
+	page = viewer.get("/services/datadog")
+	if strings.Contains(page.body, `id="new-application"`) {
+		t.Errorf("a viewer is offered to register an application")
+	}
+	if resp := viewer.get("/services/new"); resp.status != http.StatusForbidden {
+		t.Errorf("new-service form for a viewer: status %d, want 403", resp.status)
+	}
+	resp := viewer.postForm("/services", "/services/new", url.Values{"key": {"sneaky"}, "name": {"Sneaky"}, "auth_type": {"none"}, "api_base_url": {"https://x.example"}})
+	if resp.status != http.StatusForbidden {
+		t.Errorf("viewer creates a service: status %d, want 403", resp.status)
+	}
+	resp = viewer.postForm("/services/datadog", "/services/datadog/applications", url.Values{"name": {"P"}, "client_id": {"x"}})
+	if resp.status != http.StatusForbidden {
+		t.Errorf("viewer registers an application: status %d, want 403", resp.status)
+	}
+	if resp := c.get("/services/no_such_service"); resp.status != http.StatusNotFound {
+		t.Errorf("unknown service: status %d, want 404", resp.status)
+	}
+}

@@ -87,7 +87,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, sess *sessi
 	in := members.TokenInput{Name: f.Get("name"), Permissions: f.Values["permissions"], User: f.Get("user")}
 	token, info, err := s.members.CreateToken(r.Context(), sess.Actor, sessionPermissions, in)
 	if err != nil {
-		if failErr := failForm(f, err, tokenField); failErr != nil {
+		if failErr := s.failForm(r, f, err, tokenField); failErr != nil {
 			return failErr
 		}
 		v, loadErr := s.tokensView(r, sess)

@@ -202,7 +202,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, sess *ses
 			// rendered here instead of after a redirect.
 			return s.renderWebhook(w, r, sess, hook.ID, http.StatusCreated, secret)
 		}
-		if failErr := failForm(f, err, webhookField); failErr != nil {
+		if failErr := s.failForm(r, f, err, webhookField); failErr != nil {
 			return failErr
 		}
 	}
@@ -269,7 +269,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, sess *ses
 		if err == nil {
 			return redirect(w, r, "/webhooks/"+url.PathEscape(id), "webhook_saved")
 		}
-		if failErr := failForm(f, err, webhookField); failErr != nil {
+		if failErr := s.failForm(r, f, err, webhookField); failErr != nil {
 			return failErr
 		}
 	}
