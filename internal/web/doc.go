@@ -23,7 +23,6 @@
 //   - templates/layout.html: the header with navigation, sign-out and the
 //     page frame; templates/NAME.html defines the "title" and "content" of
 //     one page, and NAME.go holds its handlers.
-//
 //   - templates/fields.html: shared form controls ("input", "textarea",
 //     "checkbox") that put each field's error right under it.
 //   - manage.go: the routes and helpers of the services, applications,
