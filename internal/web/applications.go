@@ -129,7 +129,7 @@ func (s *Server) updateApplication(w http.ResponseWriter, r *http.Request, sess 
 		name, clientID, isDefault := f.Get("name"), f.Get("client_id"), f.Has("default", "on")
 		in := connections.ApplicationInput{Name: &name, ClientID: &clientID, Default: &isDefault}
 		// The secret is write-only: a blank field keeps the stored one
-		// unless the member asks to remove it.
+		// unless the member checks Remove.
 		if secret := secrets.Secret(r.PostForm.Get("client_secret")); secret != "" || f.Has("remove_secret", "on") {
 			in.ClientSecret = &secret
 		}

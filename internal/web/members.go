@@ -66,6 +66,7 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request, sess *session
 	if sess.Actor.Role != store.RoleAdmin {
 		return forbiddenFor(sess.Actor.Role, "add members")
 	}
+
 	f := newForm(r.PostForm)
 	f.Values.Del("password")
 	username, role, password := strings.TrimSpace(f.Get("username")), f.Get("role"), r.PostForm.Get("password")
@@ -79,6 +80,7 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request, sess *session
 			f.Fail("password", sentence(msg))
 		}
 	}
+
 	if !f.Failed() {
 		err := s.addMemberWithPassword(r, sess, username, role, password)
 		if err == nil {
@@ -88,6 +90,7 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request, sess *session
 			return failErr
 		}
 	}
+
 	v, err := s.membersView(r, sess)
 	if err != nil {
 		return err

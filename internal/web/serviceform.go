@@ -85,6 +85,7 @@ func (s *Server) renderServiceForm(w http.ResponseWriter, r *http.Request, sess 
 	if key == "" {
 		v.Defaults = catalog.Default()
 	}
+
 	params, scopes := paramRows(f), scopeRows(f)
 	extraParams, extraScopes := blankParamRows, blankScopeRows
 	switch f.Get("action") {
@@ -93,12 +94,14 @@ func (s *Server) renderServiceForm(w http.ResponseWriter, r *http.Request, sess 
 	case "add_scope":
 		extraScopes++
 	}
+
 	for range extraParams {
 		params = append(params, paramRow{In: "header"})
 	}
 	for range extraScopes {
 		scopes = append(scopes, scopeRow{})
 	}
+
 	for i := range params {
 		params[i].Index, params[i].Number = i, i+1
 		params[i].NameError = f.Error("param_name." + strconv.Itoa(i))
@@ -155,11 +158,13 @@ func serviceValues(svc catalog.Service) url.Values {
 			v.Set(name, value)
 		}
 	}
+
 	set("key", svc.Key)
 	set("name", svc.Name)
 	set("description", svc.Description)
 	set("based_on", svc.BasedOn)
 	set("auth_type", string(svc.AuthType))
+
 	if o := svc.OAuth2; o != nil {
 		set("authorization_url", o.AuthorizationURL)
 		set("token_url", o.TokenURL)
@@ -177,6 +182,7 @@ func serviceValues(svc catalog.Service) url.Values {
 		slices.Sort(lines)
 		set("authorization_params", strings.Join(lines, "\n"))
 	}
+
 	if svc.APIKey != nil {
 		for _, p := range svc.APIKey.Params {
 			v.Add("param_name", p.Name)
@@ -190,6 +196,7 @@ func serviceValues(svc catalog.Service) url.Values {
 	if svc.FreeScopes {
 		v.Set("free_scopes", "on")
 	}
+
 	set("api_base_url", svc.APIBaseURL)
 	set("allowed_hosts", strings.Join(svc.AllowedHosts, "\n"))
 	set("docs_url", svc.DocsURL)
@@ -301,6 +308,7 @@ func (s *Server) updateService(w http.ResponseWriter, r *http.Request, sess *ses
 	if !sess.Actor.CanManage() {
 		return forbiddenFor(sess.Actor.Role, "change services")
 	}
+
 	f := newForm(r.PostForm)
 	f.Values.Set("key", key)
 	if f.Get("action") != "" {
@@ -310,6 +318,7 @@ func (s *Server) updateService(w http.ResponseWriter, r *http.Request, sess *ses
 	if f.Failed() {
 		return s.renderServiceForm(w, r, sess, http.StatusUnprocessableEntity, f, key)
 	}
+
 	_, err := s.conns.UpdateService(r.Context(), sess.Actor, key, func(svc *catalog.Service) error {
 		// The form does not show regions and the credential settings of
 		// the catalog format, so they stay as they are.

@@ -11,7 +11,7 @@ import (
 
 // sessionPermissions are the permissions a signed-in member may pass on to
 // a new API token. A session belongs to the member who typed the password,
-// so it may grant what the member's role allows; the members package still
+// so it may grant what the member's role allows. The members package still
 // rejects credentials:read for viewers.
 var sessionPermissions = []string{store.PermissionReadCredentials}
 
@@ -33,11 +33,11 @@ type tokensView struct {
 
 func (s *Server) tokensView(r *http.Request, sess *session) (*tokensView, error) {
 	isAdmin := sess.Actor.Role == store.RoleAdmin
-	whose := ""
+	owner := ""
 	if isAdmin {
-		whose = members.AllUsers
+		owner = members.AllUsers
 	}
-	tokens, err := s.members.ListTokens(r.Context(), sess.Actor, whose, "", listLimit)
+	tokens, err := s.members.ListTokens(r.Context(), sess.Actor, owner, "", listLimit)
 	if err != nil {
 		return nil, err
 	}
