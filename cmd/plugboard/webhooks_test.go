@@ -70,6 +70,19 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 // it and binds a webhook on device.alarm to it.
 func bindDeskWebhook(t *testing.T, inst *instance, rc *receiver) {
 	t.Helper()
+	connectDesk(t, inst, rc)
+	mustStatus(t, "create webhook", call(t, "POST", inst.URL+"/v1/webhooks", testAdminToken, map[string]any{
+		"name": "Ticket on alarm", "url": "/tickets", "method": "POST",
+		"headers":    map[string]string{"Content-Type": "application/json"},
+		"body":       `{"subject": "{{.data.device}} alarm"}`,
+		"connection": "desk", "events": []string{"device.alarm"},
+	}), http.StatusCreated)
+}
+
+// connectDesk creates the basic-auth service desk at the receiver and the
+// connected connection desk.
+func connectDesk(t *testing.T, inst *instance, rc *receiver) {
+	t.Helper()
 	v1 := inst.URL + "/v1"
 	mustStatus(t, "create service", call(t, "POST", v1+"/services", testAdminToken, map[string]any{
 		"key": "desk", "name": "Service desk", "auth_type": "basic", "api_base_url": rc.server.URL + "/api",
@@ -78,12 +91,6 @@ func bindDeskWebhook(t *testing.T, inst *instance, rc *receiver) {
 		map[string]any{"name": "Desk", "service": "desk"}), http.StatusCreated)
 	mustStatus(t, "connect", call(t, "POST", v1+"/connections/desk/connect", testAdminToken,
 		map[string]any{"credentials": map[string]string{"username": "agent", "password": "pw-0123456789"}}), http.StatusOK)
-	mustStatus(t, "create webhook", call(t, "POST", v1+"/webhooks", testAdminToken, map[string]any{
-		"name": "Ticket on alarm", "url": "/tickets", "method": "POST",
-		"headers":    map[string]string{"Content-Type": "application/json"},
-		"body":       `{"subject": "{{.data.device}} alarm"}`,
-		"connection": "desk", "events": []string{"device.alarm"},
-	}), http.StatusCreated)
 }
 
 func postAlarm(t *testing.T, inst *instance, device string) {

@@ -26,6 +26,10 @@
 //     (the connections lists), chooseservice and newconnection (the
 //     wizard, both served by newconnection.go), connection (one
 //     connection's page and its actions) and error.
+//   - templates/fields.html: shared form controls ("input", "textarea",
+//     "checkbox") that put each field's error right under it.
+//   - manage.go: the routes and helpers of the services, applications,
+//     webhooks, members, API tokens and audit pages.
 //
 // A handler that changes something responds to a POST with a 303 redirect
 // to a page, adding notice=KEY for a fixed message from notices in
@@ -33,6 +37,6 @@
 // values and the refusal next to its field or button.
 //
 // To add a page: write templates/NAME.html, add its handlers in NAME.go,
-// register them in Server.routes and, for a navigation item, add it to
-// navItems in render.go.
+// register them in Server.routes or Server.managementRoutes and, for a
+// navigation item, add it to navItems in render.go.
 package web

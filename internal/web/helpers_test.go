@@ -21,6 +21,7 @@ import (
 	"github.com/plugboard/plugboard/internal/store/sqlite"
 	"github.com/plugboard/plugboard/internal/testkit"
 	"github.com/plugboard/plugboard/internal/web"
+	"github.com/plugboard/plugboard/internal/webhooks"
 )
 
 const adminPassword = "admin-password-123"
@@ -64,6 +65,7 @@ func newSite(t *testing.T) *site {
 	auditLog := audit.New(st, logger, clock.Now)
 	conns := connections.New(connections.Options{Store: st, Keyring: keyring, PublicURL: "http://127.0.0.1", Logger: logger, Now: clock.Now, Audit: auditLog})
 	mgr := members.NewManager(members.Options{Store: st, Audit: auditLog, Credentials: conns, Logger: logger, Now: clock.Now})
+	hooks := webhooks.New(webhooks.Options{Store: st, Keyring: keyring, Audit: auditLog, Logger: logger, Now: clock.Now})
 
 	s := &site{t: t, store: st, clock: clock, orgID: boot.OrgID, logs: logs, conns: conns}
 	adminUser, err := st.GetUserByUsername(t.Context(), boot.OrgID, members.AdminUsername)
@@ -73,7 +75,9 @@ func newSite(t *testing.T) *site {
 	s.admin = connections.Actor{OrgID: boot.OrgID, UserID: adminUser.ID, Username: adminUser.Username, Role: adminUser.Role}
 	httpServer := httptest.NewUnstartedServer(nil)
 	s.url = "http://" + httpServer.Listener.Addr().String()
-	s.server, err = web.New(web.Options{Store: st, Connections: conns, Members: mgr, Audit: auditLog, Logger: logger, Now: clock.Now, PublicURL: s.url})
+	s.server, err = web.New(web.Options{
+		Store: st, Connections: conns, Members: mgr, Webhooks: hooks, Audit: auditLog, Logger: logger, Now: clock.Now, PublicURL: s.url,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

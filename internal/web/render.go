@@ -25,15 +25,18 @@ type navItem struct {
 	Key   string
 	Label string
 	Path  string
+	// AdminOnly entries are shown to admins only, because the page rejects
+	// every other role.
+	AdminOnly bool
 }
 
 // navItems are the header's navigation entries, in order.
 var navItems = []navItem{
-	{"connections", "Connections", "/"},
-	{"services", "Services", "/services"},
-	{"webhooks", "Webhooks", "/webhooks"},
-	{"members", "Members", "/members"},
-	{"audit", "Audit", "/audit"},
+	{Key: "connections", Label: "Connections", Path: "/"},
+	{Key: "services", Label: "Services", Path: "/services"},
+	{Key: "webhooks", Label: "Webhooks", Path: "/webhooks"},
+	{Key: "members", Label: "Members", Path: "/members"},
+	{Key: "audit", Label: "Audit", Path: "/audit", AdminOnly: true},
 }
 
 // pageData is the data of every template: the signed-in member (nil on
@@ -63,10 +66,15 @@ var templateFuncs = template.FuncMap{
 	"ago":        timeAgo,
 	"join":       strings.Join,
 	"lower":      strings.ToLower,
+
+	"dict":         dict,
+	"excerpt":      excerpt,
+	"authLabel":    authLabel,
+	"withoutQuery": withoutQuery,
 }
 
 func loadPages() (*pageSet, error) {
-	layout, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html")
+	layout, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html", "templates/fields.html")
 	if err != nil {
 		return nil, fmt.Errorf("parsing layout template: %w", err)
 	}
@@ -77,7 +85,7 @@ func loadPages() (*pageSet, error) {
 	set := &pageSet{pages: map[string]*template.Template{}}
 	for _, name := range names {
 		base := strings.TrimSuffix(path.Base(name), ".html")
-		if base == "layout" {
+		if base == "layout" || base == "fields" {
 			continue
 		}
 		clone, err := layout.Clone()
@@ -142,6 +150,22 @@ func activeNav(p string) string {
 // notices are the fixed messages a redirect may ask a page to show, by
 // key, so a URL cannot put arbitrary text on a page.
 var notices = map[string]string{
+	"service_created":     "The service was created.",
+	"service_saved":       "The service was saved.",
+	"service_deleted":     "The service was deleted.",
+	"application_created": "The application was created.",
+	"application_saved":   "The application was saved.",
+	"application_deleted": "The application was deleted.",
+	"webhook_saved":       "The webhook was saved.",
+	"webhook_deleted":     "The webhook was deleted.",
+	"webhook_tested":      "A test delivery was queued; it appears below once sent.",
+	"redelivered":         "The delivery was queued again.",
+	"member_added":        "The member was added.",
+	"member_saved":        "The member's role was changed.",
+	"member_removed":      "The member was removed.",
+	"password_set":        "The password was set, and the member's sessions ended.",
+	"token_revoked":       "The API token was revoked.",
+
 	"connected":  "Connected.",
 	"revoked":    "The credential was revoked.",
 	"saved":      "Changes saved.",

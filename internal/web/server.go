@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/plugboard/plugboard/internal/audit"
@@ -128,7 +129,7 @@ func (s *Server) routes() []route {
 // get a 404 page.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	for _, rt := range s.routes() {
+	for _, rt := range slices.Concat(s.routes(), s.managementRoutes()) {
 		h := rt.public
 		if rt.member != nil {
 			h = s.requireMember(rt.member)
