@@ -4,17 +4,23 @@ package main
 
 import (
 	"log/slog"
+	"net/http"
+	"net/url"
 
 	"github.com/plugboard/plugboard/internal/authz"
 	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/web"
 )
 
-// consentHooks returns the hooks of the consent page. This build has no
-// web sign-in yet, so the page sends every visitor to /login, and Accept
-// and Deny are rejected.
-//
-// TODO: pass the web UI's session lookup, login URL and CSRF check here
-// once the web UI serves /login.
-func consentHooks(store.Store, *slog.Logger) authz.Hooks {
-	return authz.Hooks{}
+// consentHooks returns the hooks of the authorization server's consent
+// page: the member signed in to the web UI consents, and the page's form
+// carries the web session's CSRF token.
+func consentHooks(_ store.Store, _ *slog.Logger, ui *web.Server) authz.Hooks {
+	return authz.Hooks{
+		SignedIn:   ui.SignedIn,
+		LoginURL:   func(returnTo string) string { return "/login?next=" + url.QueryEscape(returnTo) },
+		CSRFToken:  func(_ http.ResponseWriter, r *http.Request) string { return ui.CSRFToken(r) },
+		CheckCSRF:  ui.CheckCSRF,
+		Stylesheet: web.StylesheetPath,
+	}
 }

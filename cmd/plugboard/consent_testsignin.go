@@ -14,6 +14,7 @@ import (
 	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/web"
 )
 
 // Cookies of the test-only sign-in. Only binaries built with the tag
@@ -26,7 +27,7 @@ const (
 
 // consentHooks signs in the member whose API token is in the test session
 // cookie, and checks CSRF with a double-submit cookie.
-func consentHooks(st store.Store, logger *slog.Logger) authz.Hooks {
+func consentHooks(st store.Store, logger *slog.Logger, _ *web.Server) authz.Hooks {
 	logger.Warn("this binary signs in members from a test cookie; build without the plugboard_testsignin tag for real use")
 	return authz.Hooks{
 		SignedIn: func(r *http.Request) (connections.Actor, bool) {

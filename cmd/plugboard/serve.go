@@ -126,17 +126,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// The op package of zitadel/oidc logs its protocol errors through
 	// slog's default logger, so those lines join plugboard's log.
 	slog.SetDefault(logger)
-	authServer, err := authz.New(authz.Options{
-		Store: st, Keyring: keyring, Applications: manager, PublicURL: c.PublicURL, Logger: logger,
-		AccessTokenLifetime: c.AccessTokenTTL, RefreshTokenLifetime: c.RefreshTokenTTL,
-		Hooks: consentHooks(st, logger), Audit: auditLog,
-	})
-	if err != nil {
-		return err
-	}
-	if err := authServer.EnsureBuiltinClients(ctx); err != nil {
-		return fmt.Errorf("registering the plugboard service's built-in clients: %w", err)
-	}
 	memberManager := members.NewManager(members.Options{Store: st, Audit: auditLog, Credentials: manager, Logger: logger})
 	ui, err := web.New(web.Options{
 		Store: st, Connections: manager, Members: memberManager, Webhooks: hooks, Audit: auditLog,
@@ -144,6 +133,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	})
 	if err != nil {
 		return err
+	}
+	authServer, err := authz.New(authz.Options{
+		Store: st, Keyring: keyring, Applications: manager, PublicURL: c.PublicURL, Logger: logger,
+		AccessTokenLifetime: c.AccessTokenTTL, RefreshTokenLifetime: c.RefreshTokenTTL,
+		Hooks: consentHooks(st, logger, ui), Audit: auditLog,
+	})
+	if err != nil {
+		return err
+	}
+	if err := authServer.EnsureBuiltinClients(ctx); err != nil {
+		return fmt.Errorf("registering the plugboard service's built-in clients: %w", err)
 	}
 	server := api.New(api.Options{
 		Store: st, Connections: manager, Sender: sender, Logger: logger, Members: memberManager, Audit: auditLog,

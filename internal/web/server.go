@@ -23,6 +23,10 @@ const (
 	DefaultSessionLifetime = 7 * 24 * time.Hour
 )
 
+// StylesheetPath is the path of the UI's stylesheet, which pages served by
+// other packages, such as the consent page, may link to.
+const StylesheetPath = "/assets/style.css"
+
 // Options configure a Server.
 type Options struct {
 	Store       store.Store

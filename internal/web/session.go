@@ -198,3 +198,34 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, sess *sessio
 	s.setCookie(w, sessionCookie, "", time.Time{})
 	return nil
 }
+
+// SignedIn returns the member signed in with the request's session
+// cookie. Pages outside this package, such as the authorization server's
+// consent page, use it with CSRFToken and CheckCSRF.
+func (s *Server) SignedIn(r *http.Request) (connections.Actor, bool) {
+	sess, err := s.sessionOf(r)
+	if err != nil {
+		return connections.Actor{}, false
+	}
+	return sess.Actor, true
+}
+
+// CSRFToken returns the CSRF token that a form of the request's session
+// carries in its csrf_token field, or "" without a session.
+func (s *Server) CSRFToken(r *http.Request) string {
+	sess, err := s.sessionOf(r)
+	if err != nil {
+		return ""
+	}
+	return sess.CSRF
+}
+
+// CheckCSRF returns an error unless the posted form's csrf_token belongs
+// to the request's session.
+func (s *Server) CheckCSRF(r *http.Request) error {
+	sess, err := s.sessionOf(r)
+	if err != nil {
+		return errors.New("no web session")
+	}
+	return s.checkCSRF(r, sess)
+}
