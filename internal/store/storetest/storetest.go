@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Deliveries", testDeliveries},
 		{"ClaimDeliveries", testClaimDeliveries},
 		{"Audit", testAudit},
+		{"CacheGeneration", testCacheGeneration},
 	}
 	for _, group := range groups {
 		t.Run(group.name, func(t *testing.T) {
