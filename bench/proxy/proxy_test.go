@@ -17,6 +17,8 @@ import (
 	"github.com/plugboard/plugboard/internal/egress"
 	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/secrets"
+	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/store/cached"
 	"github.com/plugboard/plugboard/internal/store/sqlite"
 	"github.com/plugboard/plugboard/internal/webhooks"
 )
@@ -24,17 +26,22 @@ import (
 // newPlugboardHandler wires plugboard's API handler as cmd/plugboard
 // serve does, with SQLite in a temporary folder and logs at info level
 // formatted and discarded, and connects an api_key connection to
-// upstreamURL. It returns the handler, the connection's link name and an
-// API token from POST /v1/tokens.
-func newPlugboardHandler(b *testing.B, upstreamURL string) (http.Handler, string, string) {
+// upstreamURL. With withCache unset, the store has no cache, as before
+// the cache existed. It returns the handler, the connection's link name
+// and an API token from POST /v1/tokens.
+func newPlugboardHandler(b *testing.B, upstreamURL string, withCache bool) (http.Handler, string, string) {
 	b.Helper()
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "plugboard.db"), logger)
+	backend, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "plugboard.db"), logger)
 	if err != nil {
 		b.Fatalf("opening sqlite: %v", err)
 	}
-	b.Cleanup(func() { _ = st.Close() })
+	b.Cleanup(func() { _ = backend.Close() })
+	var st store.Store = backend
+	if withCache {
+		st = cached.New(backend, cached.Options{})
+	}
 	key, err := secrets.GenerateKey()
 	if err != nil {
 		b.Fatalf("generating master key: %v", err)
@@ -97,13 +104,21 @@ func benchmarkHandler(b *testing.B, h http.Handler, target string, header http.H
 }
 
 // BenchmarkPlugboardProxy drives plugboard's proxy handler in-process in
-// front of a loopback upstream; profile it with -cpuprofile.
+// front of a loopback upstream, with the store's cache as serve has it
+// ("cached") and without ("uncached"); profile one with -cpuprofile.
 func BenchmarkPlugboardProxy(b *testing.B) {
-	upstream := httptest.NewServer(upstreamHandler())
-	defer upstream.Close()
-	handler, link, token := newPlugboardHandler(b, upstream.URL)
-	benchmarkHandler(b, handler, "http://plugboard.test/v1/connections/"+link+"/proxy"+upstreamDoc,
-		http.Header{"Authorization": {"Bearer " + token}})
+	for _, variant := range []struct {
+		name      string
+		withCache bool
+	}{{"cached", true}, {"uncached", false}} {
+		b.Run(variant.name, func(b *testing.B) {
+			upstream := httptest.NewServer(upstreamHandler())
+			defer upstream.Close()
+			handler, link, token := newPlugboardHandler(b, upstream.URL, variant.withCache)
+			benchmarkHandler(b, handler, "http://plugboard.test/v1/connections/"+link+"/proxy"+upstreamDoc,
+				http.Header{"Authorization": {"Bearer " + token}})
+		})
+	}
 }
 
 // BenchmarkBareProxy drives the bare reverse proxy in-process in front of

@@ -20,6 +20,7 @@ import (
 	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/secrets"
 	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/store/cached"
 	"github.com/plugboard/plugboard/internal/store/postgres"
 	"github.com/plugboard/plugboard/internal/store/sqlite"
 	"github.com/plugboard/plugboard/internal/webhooks"
@@ -62,11 +63,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
-	st, err := openStore(ctx, c, logger)
+	backend, err := openStore(ctx, c, logger)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer backend.Close()
+	// API requests read tokens, users, connections, services and
+	// credentials from memory, checked against the database's cache
+	// generation once per request.
+	st := cached.New(backend, cached.Options{})
 
 	keyring, _, err := secrets.LoadKeyring(secrets.LoadOptions{
 		Key: c.MasterKey, KeyFile: c.MasterKeyFile, DataDir: c.DataDir, Logger: logger,

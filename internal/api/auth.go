@@ -14,6 +14,7 @@ import (
 	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/problem"
 	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/store/cached"
 )
 
 // tokenTouchInterval is the longest an API token's recorded last use may lag.
@@ -40,6 +41,9 @@ func (s *Server) authenticate(h authedFunc) handlerFunc {
 			return problem.New(http.StatusUnauthorized, "unauthenticated",
 				"this request needs an API token in the Authorization header: \"Bearer pb_...\"")
 		}
+		// Reads made for this request may come from the store's cache,
+		// checked once against the database's cache generation.
+		r = r.WithContext(cached.WithScope(r.Context()))
 		user, rec, err := members.Authenticate(r.Context(), s.store, strings.TrimSpace(token))
 		if errors.Is(err, members.ErrInvalidToken) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="plugboard", error="invalid_token"`)
