@@ -141,3 +141,45 @@ func TestParseConnsRejectsZero(t *testing.T) {
 		t.Error("ParseConns(\"1,0\") returned no error, want one for a zero count")
 	}
 }
+
+// benchmarkOneConnection sends b.N requests for path to h, served on
+// loopback TCP, one after another over one keep-alive connection, as the
+// load generator's single-connection runs do.
+func benchmarkOneConnection(b *testing.B, h http.Handler, path string, header http.Header) {
+	server := httptest.NewServer(h)
+	defer server.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		req, _ := http.NewRequest(http.MethodGet, server.URL+path, nil)
+		for name, values := range header {
+			req.Header[name] = values
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatalf("request failed: %v", err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || n != bodySize {
+			b.Fatalf("status %d with %d bytes, expected 200 with %d", resp.StatusCode, n, bodySize)
+		}
+	}
+}
+
+// BenchmarkOneConnection compares plugboard's proxy and the bare proxy
+// over one loopback TCP connection, where per-request latency decides
+// throughput.
+func BenchmarkOneConnection(b *testing.B) {
+	upstream := httptest.NewServer(upstreamHandler())
+	defer upstream.Close()
+	b.Run("plugboard", func(b *testing.B) {
+		handler, link, token := newPlugboardHandler(b, upstream.URL, true)
+		benchmarkOneConnection(b, handler, "/v1/connections/"+link+"/proxy"+upstreamDoc,
+			http.Header{"Authorization": {"Bearer " + token}})
+	})
+	b.Run("bare", func(b *testing.B) {
+		benchmarkOneConnection(b, bareProxy(upstream.URL, nil), upstreamDoc, nil)
+	})
+}

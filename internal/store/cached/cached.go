@@ -8,6 +8,8 @@
 // Store caches only for contexts made by WithScope. A scope reads each org's
 // generation once, at its first cached read, and reuses it for the rest of
 // the scope, so a request costs one small query instead of one per record.
+// Concurrent requests of one org share that query, but only one that
+// started after they arrived (see generationReader).
 // A write through the Store makes the scope read the generation again.
 // Without a scope, every call goes to the backend, so background work such as
 // refreshes and webhook deliveries always reads the database.
@@ -43,8 +45,9 @@ type Store struct {
 	store.Store
 	maxEntries int
 
-	mu   sync.Mutex
-	orgs map[string]*orgCache
+	mu      sync.Mutex
+	orgs    map[string]*orgCache
+	readers map[string]*generationReader
 	// orgsByName holds orgs found by name for the life of the Store,
 	// because no store method renames or deletes an org.
 	orgsByName sync.Map // name -> store.Org
@@ -54,7 +57,8 @@ var _ store.Store = (*Store)(nil)
 
 // New returns a Store that caches reads of backend.
 func New(backend store.Store, opts Options) *Store {
-	s := &Store{Store: backend, maxEntries: opts.MaxEntries, orgs: map[string]*orgCache{}}
+	s := &Store{Store: backend, maxEntries: opts.MaxEntries, orgs: map[string]*orgCache{},
+		readers: map[string]*generationReader{}}
 	if s.maxEntries <= 0 {
 		s.maxEntries = DefaultMaxEntries
 	}
@@ -90,7 +94,7 @@ func (s *Store) generation(ctx context.Context, sc *scope, orgID string) (int64,
 	if ok {
 		return g, nil
 	}
-	g, err := s.Store.CacheGeneration(ctx, orgID)
+	g, err := s.readGeneration(ctx, orgID)
 	if err != nil {
 		return 0, err
 	}

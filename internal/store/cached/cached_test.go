@@ -234,3 +234,79 @@ func TestPostgresInstancesInvalidate(t *testing.T) {
 		t.Errorf("GetCredential() after the delete error = %v, want ErrNotFound", err)
 	}
 }
+
+// gatedStore, once armed, holds the result of its next generation read
+// until release is closed.
+type gatedStore struct {
+	store.Store
+	armed   atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+	calls   atomic.Int64
+}
+
+func (g *gatedStore) CacheGeneration(ctx context.Context, orgID string) (int64, error) {
+	g.calls.Add(1)
+	generation, err := g.Store.CacheGeneration(ctx, orgID)
+	if g.armed.CompareAndSwap(true, false) {
+		close(g.entered)
+		<-g.release
+	}
+	return generation, err
+}
+
+// TestSharedReadStartsAfterRequest checks that a request arriving while a
+// generation read runs waits for a read that starts after it, so it reads a
+// change committed before it arrived.
+func TestSharedReadStartsAfterRequest(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	writer := openSQLite(t, path)
+	conn, _ := seed(t, writer)
+	gated := &gatedStore{Store: openSQLite(t, path), entered: make(chan struct{}), release: make(chan struct{})}
+	st := cached.New(gated, cached.Options{})
+	if _, err := st.GetConnection(cached.WithScope(t.Context()), conn.OrgID, conn.LinkName); err != nil {
+		t.Fatalf("GetConnection() error = %v", err)
+	}
+	gated.armed.Store(true)
+
+	// The early request reads the generation before the rename and is
+	// held before it uses it.
+	early := make(chan store.Connection, 1)
+	go func() {
+		got, err := st.GetConnection(cached.WithScope(t.Context()), conn.OrgID, conn.LinkName)
+		if err != nil {
+			t.Errorf("GetConnection() of the early request error = %v", err)
+		}
+		early <- got
+	}()
+	<-gated.entered
+	_, err := writer.UpdateConnection(t.Context(), conn.OrgID, conn.LinkName, func(c *store.Connection, _ []store.Credential) error {
+		c.Name = "CRM renamed"
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("UpdateConnection() error = %v", err)
+	}
+	late := make(chan store.Connection, 1)
+	go func() {
+		got, err := st.GetConnection(cached.WithScope(t.Context()), conn.OrgID, conn.LinkName)
+		if err != nil {
+			t.Errorf("GetConnection() of the late request error = %v", err)
+		}
+		late <- got
+	}()
+	// The late request is waiting for the running read by now; the test
+	// still passes if it arrives after the release.
+	time.Sleep(50 * time.Millisecond)
+	close(gated.release)
+
+	if got := <-early; got.Name != "CRM" {
+		t.Errorf("early request read name %q, want the name before the rename", got.Name)
+	}
+	if got := <-late; got.Name != "CRM renamed" {
+		t.Errorf("late request read name %q, want the renamed one", got.Name)
+	}
+	if n := gated.calls.Load(); n != 3 {
+		t.Errorf("generation reads = %d, want 3", n)
+	}
+}
