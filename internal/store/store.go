@@ -50,7 +50,7 @@ type Store interface {
 	// CacheGeneration returns the org's cache generation: a number that
 	// grows in the same transaction as every change to the org's users,
 	// API tokens (except TouchAPIToken), services, applications,
-	// connections and credentials. It is 0 for an org without such
+	// connections and credentials (except their refresh lease). It is 0 for an org without such
 	// changes. A copy of those records read at generation g is current
 	// while CacheGeneration still returns g.
 	CacheGeneration(ctx context.Context, orgID string) (int64, error)

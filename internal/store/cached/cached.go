@@ -15,7 +15,9 @@
 // refreshes and webhook deliveries always reads the database.
 //
 // Credentials are cached as stored: their tokens stay sealed in memory and
-// are opened for each use.
+// are opened for each use. A copy's refresh lease may be out of date,
+// because claiming a lease does not raise the generation. Refreshes decide
+// on leases through UpdateCredential, which reads the database.
 package cached
 
 import (

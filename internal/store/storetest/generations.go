@@ -128,7 +128,28 @@ func testCacheGeneration(t *testing.T, s store.Store) {
 	if after := generation(org.ID); after != before {
 		t.Errorf("generation after TouchAPIToken = %d, want %d unchanged", after, before)
 	}
-	_, err := s.UpdateUser(ctx, org.ID, user.ID, func(u *store.User) error { return errRollback })
+	cred := newCredential(org.ID, conn.ID, user.ID)
+	conn = newConnection(org.ID, "erp", "github", user.ID)
+	cred.ConnectionID = conn.ID
+	if err := s.CreateConnection(ctx, conn); err != nil {
+		t.Fatalf("CreateConnection() error = %v", err)
+	}
+	if err := s.PutCredential(ctx, cred); err != nil {
+		t.Fatalf("PutCredential() error = %v", err)
+	}
+	before = generation(org.ID)
+	_, err := s.UpdateCredential(ctx, org.ID, conn.ID, user.ID, func(c *store.Credential) error {
+		c.RefreshLeaseID, c.RefreshLeaseUntil = "lease-1", at(time.Minute)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("UpdateCredential(lease) error = %v", err)
+	}
+	if after := generation(org.ID); after != before {
+		t.Errorf("generation after claiming a refresh lease = %d, want %d unchanged", after, before)
+	}
+
+	_, err = s.UpdateUser(ctx, org.ID, user.ID, func(u *store.User) error { return errRollback })
 	if !errors.Is(err, errRollback) {
 		t.Fatalf("UpdateUser() error = %v, want %v", err, errRollback)
 	}

@@ -2,8 +2,9 @@
 -- org's users, API tokens, services, applications, connections or
 -- credentials. Instances cache those rows in memory and drop their copies
 -- when the generation they read differs from the one the copies were read
--- at. An API token's last_used_at is not cached, so recording a use does
--- not bump it.
+-- at. The copies may carry an out-of-date last_used_at of an API token or
+-- refresh lease of a credential, so recording a use or claiming a lease
+-- does not bump it.
 CREATE TABLE cache_generations (
     org_id     TEXT COLLATE "C" NOT NULL PRIMARY KEY,
     generation BIGINT NOT NULL
@@ -42,8 +43,19 @@ CREATE CONSTRAINT TRIGGER applications_cache_generation AFTER INSERT OR UPDATE O
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_cache_generation();
 CREATE CONSTRAINT TRIGGER connections_cache_generation AFTER INSERT OR UPDATE OR DELETE ON connections
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_cache_generation();
-CREATE CONSTRAINT TRIGGER credentials_cache_generation AFTER INSERT OR UPDATE OR DELETE ON credentials
+CREATE CONSTRAINT TRIGGER credentials_cache_generation AFTER INSERT OR DELETE ON credentials
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_cache_generation();
+-- Claiming or releasing a refresh lease alone does not bump.
+CREATE CONSTRAINT TRIGGER credentials_cache_generation_update AFTER UPDATE ON credentials
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+    WHEN ((OLD.status, OLD.access_token_sealed, OLD.refresh_token_sealed, OLD.secrets_sealed,
+          OLD.token_type, OLD.expiry, OLD.granted_scopes, OLD.extras, OLD.last_error,
+          OLD.last_error_class, OLD.last_error_at, OLD.connected_at, OLD.refreshed_at,
+          OLD.updated_at) IS DISTINCT FROM (NEW.status, NEW.access_token_sealed,
+          NEW.refresh_token_sealed, NEW.secrets_sealed, NEW.token_type, NEW.expiry,
+          NEW.granted_scopes, NEW.extras, NEW.last_error, NEW.last_error_class, NEW.last_error_at,
+          NEW.connected_at, NEW.refreshed_at, NEW.updated_at))
+    EXECUTE FUNCTION bump_cache_generation();
 CREATE CONSTRAINT TRIGGER api_tokens_cache_generation AFTER INSERT OR DELETE ON api_tokens
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_cache_generation();
 CREATE CONSTRAINT TRIGGER api_tokens_cache_generation_update AFTER UPDATE ON api_tokens
