@@ -73,6 +73,7 @@ func main() {
 // report is one backend's figures.
 type report struct {
 	backend                 string
+	concurrency             int // refreshes at once in the refresher pass
 	seedConnections         time.Duration
 	seedCredentials         time.Duration
 	firstPage, deepPage     timing
@@ -130,7 +131,10 @@ func run(ctx context.Context, count, due, repeat int, postgresURL string) error 
 // refresher pass in this process. An empty databaseURL means SQLite in
 // dir.
 func runBackend(ctx context.Context, backend, binary, dir, databaseURL, tokenURL string, count, due, repeat int) (report, error) {
-	rep := report{backend: backend}
+	rep := report{backend: backend, concurrency: 1}
+	if databaseURL != "" {
+		rep.concurrency = 8
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return rep, fmt.Errorf("creating %s: %w", dir, err)
 	}
@@ -333,7 +337,8 @@ func measureRefresher(ctx context.Context, rep *report, st store.Store, m *conne
 		defer close(sampled)
 		sampleHeap(sampling, &peak)
 	}()
-	refresher := &connections.Refresher{Manager: m}
+	// The concurrency is the one cmd/plugboard serve gives the backend.
+	refresher := &connections.Refresher{Manager: m, Concurrency: rep.concurrency}
 	start = time.Now()
 	n, err := refresher.RunOnce(ctx, nil)
 	rep.pass = time.Since(start)
@@ -402,11 +407,11 @@ func writeReports(reports []report, count, due, repeat int) {
 			r.seedCredentials.Round(time.Millisecond), r.firstPage, r.deepPage, r.lookup, r.rssIdle/1024, r.rssAfter/1024)
 	}
 	fmt.Printf("\n## Refresher: one RunOnce pass over %d due credentials, no rate limit\n\n", due)
-	fmt.Println("| backend | ListRefreshDue | refreshed in the pass | pass time | refreshes/s | allocated | peak heap in use |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println("| backend | ListRefreshDue | concurrency | refreshed in the pass | pass time | refreshes/s | allocated | peak heap in use |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, r := range reports {
 		rate := float64(r.refreshed) / r.pass.Seconds()
-		fmt.Printf("| %s | %s | %d | %s | %.0f | %.1f MB | %.1f MB |\n", r.backend, r.listDue.Round(time.Microsecond), r.refreshed,
+		fmt.Printf("| %s | %s | %d | %d | %s | %.0f | %.1f MB | %.1f MB |\n", r.backend, r.listDue.Round(time.Microsecond), r.concurrency, r.refreshed,
 			r.pass.Round(time.Millisecond), rate, float64(r.passAlloc)/(1<<20), float64(r.passHeapPeak)/(1<<20))
 	}
 }
