@@ -161,7 +161,9 @@ type Store interface {
 	// attempt count reset, unless it is pending already.
 	RequeueDelivery(ctx context.Context, orgID, id string, now time.Time) (Delivery, error)
 
-	AppendAudit(ctx context.Context, entry AuditEntry) error
+	// AppendAudit stores entries in one transaction: all of them, or none
+	// when one fails.
+	AppendAudit(ctx context.Context, entries ...AuditEntry) error
 	// ListAudit lists an org's audit entries, newest first.
 	ListAudit(ctx context.Context, orgID string, opts ListAuditOptions) ([]AuditEntry, error)
 
