@@ -20,12 +20,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -184,15 +182,14 @@ func runSetup(ctx context.Context, binary, dir string, s setup, oauthAddr, postg
 		fmt.Fprintf(os.Stderr, "%s: %s pid %d at %s\n", s.name, p.Name, p.PID(), p.Addr)
 	}
 
-	first := "http://" + instances[0].Addr
-	api := &benchkit.API{BaseURL: first, Token: adminToken}
+	api := &benchkit.API{BaseURL: "http://" + instances[0].Addr, Token: adminToken}
 	readToken, err := createService(ctx, api, "http://"+oauthAddr)
 	if err != nil {
 		return nil, err
 	}
 	var outcomes []outcome
 	for round := 1; round <= rounds; round++ {
-		link, err := connect(ctx, api, first, fmt.Sprintf("Storm %d", round))
+		link, err := connect(ctx, api, fmt.Sprintf("Storm %d", round))
 		if err != nil {
 			return nil, err
 		}
@@ -334,7 +331,7 @@ func createService(ctx context.Context, api *benchkit.API, oauthURL string) (str
 // connect creates a connection and completes its authorization code flow,
 // which leaves it with an access token that is due for refresh. It returns
 // the link name.
-func connect(ctx context.Context, api *benchkit.API, base, name string) (string, error) {
+func connect(ctx context.Context, api *benchkit.API, name string) (string, error) {
 	var conn struct {
 		LinkName string `json:"link_name"`
 	}
@@ -343,38 +340,8 @@ func connect(ctx context.Context, api *benchkit.API, base, name string) (string,
 		http.StatusCreated, &conn); err != nil {
 		return "", err
 	}
-
-	var started struct {
-		AuthorizationURL string `json:"authorization_url"`
-	}
-	if err := api.Do(ctx, "POST", "/v1/connections/"+conn.LinkName+"/connect", map[string]any{}, http.StatusOK, &started); err != nil {
+	if err := benchkit.Authorize(ctx, api, conn.LinkName, authCode); err != nil {
 		return "", err
-	}
-	authURL, err := url.Parse(started.AuthorizationURL)
-	if err != nil {
-		return "", fmt.Errorf("parsing authorization URL: %w", err)
-	}
-	state := authURL.Query().Get("state")
-	if state == "" {
-		return "", errors.New("authorization URL has no state parameter")
-	}
-
-	query := url.Values{"state": {state}, "code": {authCode}}
-	client := &http.Client{
-		Timeout:       10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/oauth/callback?"+query.Encode(), nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("calling /oauth/callback: %w", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode >= 400 {
-		return "", fmt.Errorf("/oauth/callback returned status %d", resp.StatusCode)
 	}
 	return conn.LinkName, nil
 }
