@@ -45,7 +45,9 @@ CREATE CONSTRAINT TRIGGER connections_cache_generation AFTER INSERT OR UPDATE OR
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_cache_generation();
 CREATE CONSTRAINT TRIGGER credentials_cache_generation AFTER INSERT OR DELETE ON credentials
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_cache_generation();
--- Claiming or releasing a refresh lease alone does not bump.
+-- Claiming or releasing a refresh lease alone does not bump. A column added
+-- to credentials later is tracked only once a migration recreates this
+-- trigger with it.
 CREATE CONSTRAINT TRIGGER credentials_cache_generation_update AFTER UPDATE ON credentials
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
     WHEN ((OLD.status, OLD.access_token_sealed, OLD.refresh_token_sealed, OLD.secrets_sealed,

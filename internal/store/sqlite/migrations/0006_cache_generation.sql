@@ -76,7 +76,9 @@ CREATE TRIGGER credentials_cache_generation_insert AFTER INSERT ON credentials B
         ON CONFLICT (org_id) DO UPDATE SET generation = generation + 1;
 END;
 
--- Claiming or releasing a refresh lease alone does not bump.
+-- Claiming or releasing a refresh lease alone does not bump. A column added
+-- to credentials later is tracked only once a migration recreates this
+-- trigger with it.
 CREATE TRIGGER credentials_cache_generation_update AFTER UPDATE ON credentials
     WHEN (OLD.status, OLD.access_token_sealed, OLD.refresh_token_sealed, OLD.secrets_sealed,
         OLD.token_type, OLD.expiry, OLD.granted_scopes, OLD.extras, OLD.last_error,
