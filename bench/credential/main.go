@@ -21,12 +21,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -200,8 +198,7 @@ func run(ctx context.Context, conns []int, rounds int, warmup, duration time.Dur
 // flow, and creates an API token with the credentials:read permission. It
 // returns the link name and that token.
 func connectOAuth(ctx context.Context, pbAddr, oauthURL string) (link, token string, err error) {
-	base := "http://" + pbAddr
-	api := &benchkit.API{BaseURL: base, Token: adminToken}
+	api := &benchkit.API{BaseURL: "http://" + pbAddr, Token: adminToken}
 	service := map[string]any{
 		"key": "bench_oauth", "name": "Bench OAuth", "auth_type": "oauth2",
 		"oauth2": map[string]any{
@@ -227,21 +224,7 @@ func connectOAuth(ctx context.Context, pbAddr, oauthURL string) (link, token str
 		http.StatusCreated, &conn); err != nil {
 		return "", "", err
 	}
-	var started struct {
-		AuthorizationURL string `json:"authorization_url"`
-	}
-	if err := api.Do(ctx, "POST", "/v1/connections/"+conn.LinkName+"/connect", map[string]any{}, http.StatusOK, &started); err != nil {
-		return "", "", err
-	}
-	authURL, err := url.Parse(started.AuthorizationURL)
-	if err != nil {
-		return "", "", fmt.Errorf("parsing authorization URL: %w", err)
-	}
-	state := authURL.Query().Get("state")
-	if state == "" {
-		return "", "", errors.New("authorization URL has no state parameter")
-	}
-	if err := callback(ctx, base, state); err != nil {
+	if err := benchkit.Authorize(ctx, api, conn.LinkName, authCode); err != nil {
 		return "", "", err
 	}
 	if err := api.Do(ctx, "GET", "/v1/connections/"+conn.LinkName, nil, http.StatusOK, &conn); err != nil {
@@ -259,27 +242,4 @@ func connectOAuth(ctx context.Context, pbAddr, oauthURL string) (link, token str
 		return "", "", err
 	}
 	return conn.LinkName, created.Token, nil
-}
-
-// callback completes the authorization code flow as the provider's
-// redirect would, without following plugboard's own redirect.
-func callback(ctx context.Context, base, state string) error {
-	query := url.Values{"state": {state}, "code": {authCode}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/oauth/callback?"+query.Encode(), nil)
-	if err != nil {
-		return err
-	}
-	client := &http.Client{
-		Timeout:       10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("calling /oauth/callback: %w", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode >= 400 {
-		return fmt.Errorf("/oauth/callback returned status %d", resp.StatusCode)
-	}
-	return nil
 }

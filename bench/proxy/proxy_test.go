@@ -17,6 +17,8 @@ import (
 	"github.com/plugboard/plugboard/internal/egress"
 	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/secrets"
+	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/store/cached"
 	"github.com/plugboard/plugboard/internal/store/sqlite"
 	"github.com/plugboard/plugboard/internal/webhooks"
 )
@@ -24,17 +26,22 @@ import (
 // newPlugboardHandler wires plugboard's API handler as cmd/plugboard
 // serve does, with SQLite in a temporary folder and logs at info level
 // formatted and discarded, and connects an api_key connection to
-// upstreamURL. It returns the handler, the connection's link name and an
-// API token from POST /v1/tokens.
-func newPlugboardHandler(b *testing.B, upstreamURL string) (http.Handler, string, string) {
+// upstreamURL. With withCache unset, the store has no cache, as before
+// the cache existed. It returns the handler, the connection's link name
+// and an API token from POST /v1/tokens.
+func newPlugboardHandler(b *testing.B, upstreamURL string, withCache bool) (http.Handler, string, string) {
 	b.Helper()
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "plugboard.db"), logger)
+	backend, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "plugboard.db"), logger)
 	if err != nil {
 		b.Fatalf("opening sqlite: %v", err)
 	}
-	b.Cleanup(func() { _ = st.Close() })
+	b.Cleanup(func() { _ = backend.Close() })
+	var st store.Store = backend
+	if withCache {
+		st = cached.New(backend, cached.Options{})
+	}
 	key, err := secrets.GenerateKey()
 	if err != nil {
 		b.Fatalf("generating master key: %v", err)
@@ -97,13 +104,21 @@ func benchmarkHandler(b *testing.B, h http.Handler, target string, header http.H
 }
 
 // BenchmarkPlugboardProxy drives plugboard's proxy handler in-process in
-// front of a loopback upstream; profile it with -cpuprofile.
+// front of a loopback upstream, with the store's cache as serve has it
+// ("cached") and without ("uncached"); profile one with -cpuprofile.
 func BenchmarkPlugboardProxy(b *testing.B) {
-	upstream := httptest.NewServer(upstreamHandler())
-	defer upstream.Close()
-	handler, link, token := newPlugboardHandler(b, upstream.URL)
-	benchmarkHandler(b, handler, "http://plugboard.test/v1/connections/"+link+"/proxy"+upstreamDoc,
-		http.Header{"Authorization": {"Bearer " + token}})
+	for _, variant := range []struct {
+		name      string
+		withCache bool
+	}{{"cached", true}, {"uncached", false}} {
+		b.Run(variant.name, func(b *testing.B) {
+			upstream := httptest.NewServer(upstreamHandler())
+			defer upstream.Close()
+			handler, link, token := newPlugboardHandler(b, upstream.URL, variant.withCache)
+			benchmarkHandler(b, handler, "http://plugboard.test/v1/connections/"+link+"/proxy"+upstreamDoc,
+				http.Header{"Authorization": {"Bearer " + token}})
+		})
+	}
 }
 
 // BenchmarkBareProxy drives the bare reverse proxy in-process in front of
@@ -125,4 +140,46 @@ func TestParseConnsRejectsZero(t *testing.T) {
 	if _, err := benchkit.ParseConns("1,0"); err == nil {
 		t.Error("ParseConns(\"1,0\") returned no error, want one for a zero count")
 	}
+}
+
+// benchmarkOneConnection sends b.N requests for path to h, served on
+// loopback TCP, one after another over one keep-alive connection, as the
+// load generator's single-connection runs do.
+func benchmarkOneConnection(b *testing.B, h http.Handler, path string, header http.Header) {
+	server := httptest.NewServer(h)
+	defer server.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		req, _ := http.NewRequest(http.MethodGet, server.URL+path, nil)
+		for name, values := range header {
+			req.Header[name] = values
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatalf("request failed: %v", err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || n != bodySize {
+			b.Fatalf("status %d with %d bytes, expected 200 with %d", resp.StatusCode, n, bodySize)
+		}
+	}
+}
+
+// BenchmarkOneConnection compares plugboard's proxy and the bare proxy
+// over one loopback TCP connection, where per-request latency decides
+// throughput.
+func BenchmarkOneConnection(b *testing.B) {
+	upstream := httptest.NewServer(upstreamHandler())
+	defer upstream.Close()
+	b.Run("plugboard", func(b *testing.B) {
+		handler, link, token := newPlugboardHandler(b, upstream.URL, true)
+		benchmarkOneConnection(b, handler, "/v1/connections/"+link+"/proxy"+upstreamDoc,
+			http.Header{"Authorization": {"Bearer " + token}})
+	})
+	b.Run("bare", func(b *testing.B) {
+		benchmarkOneConnection(b, bareProxy(upstream.URL, nil), upstreamDoc, nil)
+	})
 }

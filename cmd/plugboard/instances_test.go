@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -185,4 +186,63 @@ func TestWebhookDeliveriesAcrossInstances(t *testing.T) {
 	first.kill(t)
 	rc.setRespond(func(int) int { return http.StatusOK })
 	waitFor(t, 30*time.Second, "all 30 events delivered", func() bool { return len(delivered()) == 30 })
+}
+
+// TestInstancesDropCachedRecords runs two plugboard processes on one
+// PostgreSQL database. The second caches a member's token, role and
+// credential, and each change made on the first takes effect on the
+// second at its next request.
+func TestInstancesDropCachedRecords(t *testing.T) {
+	databaseURL := testkit.NewPostgresDatabase(t)
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"key":%q}`, r.Header.Get("X-API-Key"))
+	}))
+	t.Cleanup(upstream.Close)
+	t.Setenv("PLUGBOARD_MASTER_KEY", base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))
+	args := []string{"--database-url", databaseURL, "--allow-private-egress"}
+	first := startInstance(t, args...)
+	second := startInstance(t, args...)
+
+	mustStatus(t, "create service", call(t, "POST", first.URL+"/v1/services", testAdminToken, map[string]any{
+		"key": "keys", "name": "Key service", "auth_type": "api_key",
+		"api_key":      map[string]any{"params": []map[string]string{{"name": "X-API-Key", "in": "header"}}},
+		"api_base_url": upstream.URL,
+	}), http.StatusCreated)
+	mustStatus(t, "create connection", call(t, "POST", first.URL+"/v1/connections", testAdminToken, map[string]any{
+		"name": "Keys", "service": "keys",
+	}), http.StatusCreated)
+	connect := func(key string) {
+		t.Helper()
+		mustStatus(t, "connect", call(t, "POST", first.URL+"/v1/connections/keys/connect", testAdminToken,
+			map[string]any{"credentials": map[string]string{"X-API-Key": key}}), http.StatusOK)
+	}
+	connect("first-key")
+	mustStatus(t, "create member", call(t, "POST", first.URL+"/v1/users", testAdminToken,
+		map[string]string{"username": "bob", "role": "developer"}), http.StatusCreated)
+	resp := call(t, "POST", first.URL+"/v1/tokens", testAdminToken, map[string]string{"name": "bob ci", "user": "bob"})
+	mustStatus(t, "create bob's token", resp, http.StatusCreated)
+	bobToken, _ := resp.JSON(t)["token"].(string)
+
+	proxy := func(token string) apiResponse {
+		t.Helper()
+		return call(t, "GET", second.URL+"/v1/connections/keys/proxy/items", token, nil)
+	}
+	resp = proxy(bobToken)
+	mustStatus(t, "bob's call on the second instance", resp, http.StatusOK)
+	if got := resp.JSON(t)["key"]; got != "first-key" {
+		t.Fatalf("upstream received key %v, want first-key", got)
+	}
+
+	connect("second-key")
+	if got := proxy(bobToken).JSON(t)["key"]; got != "second-key" {
+		t.Errorf("after reconnecting on the first instance, the second sent key %v, want second-key", got)
+	}
+
+	mustStatus(t, "demote bob", call(t, "PATCH", first.URL+"/v1/users/bob", testAdminToken,
+		map[string]string{"role": "viewer"}), http.StatusOK)
+	mustStatus(t, "viewer's call on the second instance", proxy(bobToken), http.StatusForbidden)
+
+	mustStatus(t, "delete bob", call(t, "DELETE", first.URL+"/v1/users/bob", testAdminToken, nil), http.StatusNoContent)
+	mustStatus(t, "deleted member's call on the second instance", proxy(bobToken), http.StatusUnauthorized)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/secrets"
 	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/store/cached"
 	"github.com/plugboard/plugboard/internal/store/sqlite"
 	"github.com/plugboard/plugboard/internal/webhooks"
 )
@@ -36,16 +37,22 @@ type stackOptions struct {
 	// blockPrivate keeps the egress guard on, so loopback upstreams are
 	// rejected as in production.
 	blockPrivate bool
+	// instanceOf, when set, makes the stack a second instance of that
+	// stack: its own store, cache and server on the same SQLite file, with
+	// the same master key.
+	instanceOf *stack
 }
 
 // stack is plugboard wired as cmd/plugboard wires it: SQLite in a temporary
-// folder, a real keyring, the connections manager, the egress sender and the
-// API server on 127.0.0.1. Every response that do returns is recorded, and a
+// folder behind the store's cache, a real keyring, the connections manager,
+// the egress sender and the API server on 127.0.0.1. Every response that do returns is recorded, and a
 // cleanup fails the test when a registered secret appears in any of them.
 type stack struct {
 	t      *testing.T
 	url    string
 	store  *sqlite.Store
+	dbPath string
+	keys   *secrets.Keyring
 	orgID  string
 	client *http.Client
 	logs   *testkit.LockedBuffer
@@ -66,26 +73,38 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	logs := &testkit.LockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "plugboard.db"), logger)
+	dbPath := filepath.Join(t.TempDir(), "plugboard.db")
+	if opts.instanceOf != nil {
+		dbPath = opts.instanceOf.dbPath
+	}
+	backend, err := sqlite.Open(ctx, dbPath, logger)
 	if err != nil {
 		t.Fatalf("opening sqlite: %v", err)
 	}
-	t.Cleanup(func() { _ = st.Close() })
+	t.Cleanup(func() { _ = backend.Close() })
+	st := cached.New(backend, cached.Options{})
 
-	key, err := secrets.GenerateKey()
-	if err != nil {
-		t.Fatalf("generating master key: %v", err)
-	}
-	keyring, err := secrets.NewKeyring("test", map[string][]byte{"test": key})
-	if err != nil {
-		t.Fatalf("building keyring: %v", err)
+	var keyring *secrets.Keyring
+	if opts.instanceOf != nil {
+		keyring = opts.instanceOf.keys
+	} else {
+		key, err := secrets.GenerateKey()
+		if err != nil {
+			t.Fatalf("generating master key: %v", err)
+		}
+		if keyring, err = secrets.NewKeyring("test", map[string][]byte{"test": key}); err != nil {
+			t.Fatalf("building keyring: %v", err)
+		}
 	}
 
-	boot, err := members.Bootstrap(ctx, st, adminToken, "", time.Now())
+	boot, err := members.Bootstrap(ctx, backend, adminToken, "", time.Now())
 	if err != nil {
 		t.Fatalf("bootstrapping: %v", err)
 	}
-	if !boot.Created {
+	orgID := boot.OrgID
+	if opts.instanceOf != nil {
+		orgID = opts.instanceOf.orgID
+	} else if !boot.Created {
 		t.Fatal("bootstrap created no org on an empty database")
 	}
 
@@ -117,10 +136,12 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	t.Cleanup(srv.Close)
 
 	s := &stack{
-		t:     t,
-		url:   srv.URL,
-		store: st,
-		orgID: boot.OrgID,
+		t:      t,
+		url:    srv.URL,
+		store:  backend,
+		dbPath: dbPath,
+		keys:   keyring,
+		orgID:  orgID,
 		// Redirects come back to the test as they are, so it can check them.
 		client: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse

@@ -16,6 +16,7 @@ import (
 	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/problem"
 	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/store/cached"
 )
 
 // tokenTouchInterval is the longest an API token's recorded last use may lag.
@@ -63,6 +64,9 @@ func (s *Server) authenticate(scope string, h authedFunc) handlerFunc {
 			return problem.New(http.StatusUnauthorized, "unauthenticated",
 				"this request needs an API token in the Authorization header: \"Bearer pb_...\"")
 		}
+		// Reads made for this request may come from the store's cache,
+		// checked once against the database's cache generation.
+		r = r.WithContext(cached.WithScope(r.Context()))
 		token = strings.TrimSpace(token)
 		if authz.IsAccessToken(token) {
 			return s.authenticateAccess(w, r, token, scope, h)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/plugboard/plugboard/internal/store"
@@ -42,11 +43,24 @@ const (
 	ActionConsentDenied   = "oauth2.consent_denied"
 )
 
+// maxBatch bounds the entries that one append stores.
+const maxBatch = 256
+
 // Log appends entries to the audit log and reads them back.
 type Log struct {
 	store  store.Store
 	logger *slog.Logger
 	now    func() time.Time
+
+	mu      sync.Mutex
+	queue   []pending
+	writing bool
+}
+
+// pending is an entry that waits to be stored, and where its outcome goes.
+type pending struct {
+	entry store.AuditEntry
+	done  chan error
 }
 
 // New returns a Log. A nil logger discards, and a nil now means time.Now.
@@ -76,9 +90,54 @@ func (l *Log) Record(ctx context.Context, entry store.AuditEntry) {
 	if entry.RemoteAddr == "" {
 		entry.RemoteAddr = RemoteAddr(ctx)
 	}
-	if err := l.store.AppendAudit(context.WithoutCancel(ctx), entry); err != nil {
+	if err := l.append(context.WithoutCancel(ctx), entry); err != nil {
 		l.logger.Error("recording audit entry failed", "org_id", entry.OrgID, "action", entry.Action,
 			"user_id", entry.ActorID, "err", err)
+	}
+}
+
+// append stores entry and returns once it is stored. Concurrent callers
+// share transactions (group commit): the caller that finds no append
+// running stores every entry queued meanwhile, in batches of up to
+// maxBatch, until the queue is empty. The others wait for their batch. A
+// batch that fails is stored again entry by entry, so one bad entry fails
+// only its own caller.
+func (l *Log) append(ctx context.Context, entry store.AuditEntry) error {
+	done := make(chan error, 1)
+	l.mu.Lock()
+	l.queue = append(l.queue, pending{entry: entry, done: done})
+	if l.writing {
+		l.mu.Unlock()
+		return <-done
+	}
+	l.writing = true
+	for len(l.queue) > 0 {
+		batch := l.queue[:min(len(l.queue), maxBatch)]
+		l.queue = l.queue[len(batch):]
+		l.mu.Unlock()
+		l.storeBatch(ctx, batch)
+		l.mu.Lock()
+	}
+	l.queue = nil
+	l.writing = false
+	l.mu.Unlock()
+	return <-done
+}
+
+func (l *Log) storeBatch(ctx context.Context, batch []pending) {
+	entries := make([]store.AuditEntry, len(batch))
+	for i, p := range batch {
+		entries[i] = p.entry
+	}
+	err := l.store.AppendAudit(ctx, entries...)
+	if err == nil || len(batch) == 1 {
+		for _, p := range batch {
+			p.done <- err
+		}
+		return
+	}
+	for _, p := range batch {
+		p.done <- l.store.AppendAudit(ctx, p.entry)
 	}
 }
 

@@ -316,3 +316,48 @@ func TestReadStaysInOrg(t *testing.T) {
 	_, err = f.log.Read(ctx, f.other, audit.Query{Member: "alice"})
 	wantProblem(t, err, http.StatusNotFound, "user_not_found")
 }
+
+// TestConcurrentRecordsAllStored records entries from many goroutines at
+// once, one of them with an ID that is taken: every other entry is stored
+// once, and the taken one fails alone with an error in the log.
+func TestConcurrentRecordsAllStored(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	takenEntry := store.AuditEntry{OrgID: f.admin.OrgID, ID: "entry-taken", ActorID: f.admin.UserID, Action: audit.ActionUserCreated}
+	f.log.Record(ctx, takenEntry)
+
+	const count = 200
+	var wg sync.WaitGroup
+	for i := range count {
+		wg.Go(func() {
+			f.record(ctx, f.admin, fmt.Sprintf("test.concurrent_%d", i), "")
+		})
+	}
+	wg.Go(func() {
+		dup := takenEntry
+		dup.Action = audit.ActionUserDeleted
+		f.log.Record(ctx, dup)
+	})
+	wg.Wait()
+
+	entries, err := f.store.ListAudit(ctx, f.admin.OrgID, store.ListAuditOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != count+1 {
+		t.Errorf("stored %d entries, want %d", len(entries), count+1)
+	}
+	seen := map[string]bool{}
+	for _, e := range entries {
+		if seen[e.Action] {
+			t.Errorf("action %s stored twice", e.Action)
+		}
+		seen[e.Action] = true
+	}
+	if seen[audit.ActionUserDeleted] {
+		t.Error("the entry with the taken ID was stored")
+	}
+	if n := strings.Count(f.logs.String(), "recording audit entry failed"); n != 1 {
+		t.Errorf("log has %d failed appends, want 1", n)
+	}
+}

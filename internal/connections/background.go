@@ -5,9 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/plugboard/plugboard/internal/problem"
+	"github.com/plugboard/plugboard/internal/store"
 )
 
 // Defaults of the background refresher.
@@ -35,6 +37,11 @@ type Refresher struct {
 	Ahead       time.Duration
 	IdleAfter   time.Duration
 	ServiceRate float64
+	// Concurrency is how many refreshes of a round run at once; zero means
+	// one. Each refresh waits for a token endpoint and two commits, which
+	// PostgreSQL runs side by side. SQLite runs one writer at a time, and
+	// there more than one only adds lock waits.
+	Concurrency int
 	Logger      *slog.Logger
 }
 
@@ -74,39 +81,61 @@ func (r *Refresher) RunOnce(ctx context.Context, limiter *ServiceLimiter) (int, 
 	if err != nil {
 		return 0, err
 	}
-	refreshed := 0
+	concurrency := max(r.Concurrency, 1)
+	var refreshed atomic.Int64
+	work := make(chan store.Credential)
+	var wg sync.WaitGroup
+	for range min(concurrency, len(due)) {
+		wg.Go(func() {
+			for cred := range work {
+				if r.refreshOne(ctx, cred, now, ahead, idleBefore, limiter) {
+					refreshed.Add(1)
+				}
+			}
+		})
+	}
 	for _, cred := range due {
 		if ctx.Err() != nil {
-			return refreshed, ctx.Err()
+			break
 		}
-		if cred.LastErrorClass == ErrorClassTransient && now.Sub(cred.LastErrorAt) < transientBackoff {
-			continue
-		}
-		conn, err := m.store.GetConnectionByID(ctx, cred.OrgID, cred.ConnectionID)
-		if err != nil {
-			continue // deleted since the list was read
-		}
-		if limiter != nil && !limiter.allow(conn.ServiceKey) {
-			continue // the next round takes it
-		}
-		svc, err := m.connectionService(ctx, conn)
-		if err != nil {
-			m.logger.Warn("background refresh skipped: service unavailable", "org_id", conn.OrgID,
-				"connection", conn.LinkName, "err", err)
-			continue
-		}
-		_, err = m.refreshFor(ctx, conn, svc, cred.UserID, refreshReason{within: ahead, idleBefore: idleBefore})
-		if err != nil {
-			var p *problem.Error
-			if !errors.As(err, &p) {
-				m.logger.Warn("background refresh failed", "org_id", conn.OrgID, "connection", conn.LinkName,
-					"user_id", cred.UserID, "err", err)
-			}
-			continue
-		}
-		refreshed++
+		work <- cred
 	}
-	return refreshed, nil
+	close(work)
+	wg.Wait()
+	return int(refreshed.Load()), ctx.Err()
+}
+
+// refreshOne renews one due credential of a round and reports whether it
+// did. It skips a credential that failed transiently within
+// transientBackoff, was deleted, or whose service the limiter holds back.
+func (r *Refresher) refreshOne(ctx context.Context, cred store.Credential, now time.Time, ahead time.Duration, idleBefore time.Time, limiter *ServiceLimiter) bool {
+	m := r.Manager
+	if cred.LastErrorClass == ErrorClassTransient && now.Sub(cred.LastErrorAt) < transientBackoff {
+		return false
+	}
+	conn, err := m.store.GetConnectionByID(ctx, cred.OrgID, cred.ConnectionID)
+	if err != nil {
+		return false // deleted since the list was read
+	}
+	if limiter != nil && !limiter.allow(conn.ServiceKey) {
+		return false // the next round takes it
+	}
+	svc, err := m.connectionService(ctx, conn)
+	if err != nil {
+		m.logger.Warn("background refresh skipped: service unavailable", "org_id", conn.OrgID,
+			"connection", conn.LinkName, "err", err)
+		return false
+	}
+	_, err = m.refreshFor(ctx, conn, svc, cred.UserID, refreshReason{within: ahead, idleBefore: idleBefore})
+	if err != nil {
+		var p *problem.Error
+		if !errors.As(err, &p) {
+			m.logger.Warn("background refresh failed", "org_id", conn.OrgID, "connection", conn.LinkName,
+				"user_id", cred.UserID, "err", err)
+		}
+		return false
+	}
+	return true
 }
 
 func orDefault(d, fallback time.Duration) time.Duration {

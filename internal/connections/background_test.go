@@ -116,3 +116,24 @@ func TestBackgroundRefreshFailures(t *testing.T) {
 		t.Errorf("events = %v, want %s", f.events.types(), connections.EventNeedsReauth)
 	}
 }
+
+func TestBackgroundRefreshConcurrently(t *testing.T) {
+	f := newFixture(t)
+	const count = 6
+	for i := range count {
+		conn := f.createConnection(t, f.developer, connectionInput(fmt.Sprintf("Devices %d", i), "devices.read"))
+		f.connect(t, f.developer, conn.LinkName)
+	}
+	f.clock.Advance(55 * time.Minute)
+	r := &connections.Refresher{Manager: f.manager, Ahead: 10 * time.Minute, Concurrency: 4}
+
+	if n, err := r.RunOnce(f.ctx, nil); err != nil || n != count {
+		t.Fatalf("RunOnce() = %d, %v; want %d refreshed", n, err, count)
+	}
+	if n := len(f.provider.tokenRequestsOf("refresh_token")); n != count {
+		t.Errorf("provider received %d refresh requests, want %d", n, count)
+	}
+	if n, _ := r.RunOnce(f.ctx, nil); n != 0 {
+		t.Errorf("a second round refreshed %d credentials, want 0", n)
+	}
+}

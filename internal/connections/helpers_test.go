@@ -210,6 +210,8 @@ func (p *provider) issuedTokens() []string {
 type fixture struct {
 	ctx      context.Context
 	store    *sqlite.Store
+	dbPath   string
+	keyring  *secrets.Keyring
 	clock    *testkit.Clock
 	manager  *connections.Manager
 	provider *provider
@@ -251,6 +253,8 @@ func newFixture(t *testing.T, changes ...func(*catalog.Service)) *fixture {
 	f := &fixture{
 		ctx:      ctx,
 		store:    db,
+		dbPath:   filepath.Join(dir, "db"),
+		keyring:  keyring,
 		clock:    testkit.NewClock(testStart),
 		provider: newProvider(t),
 		logs:     logs,

@@ -47,6 +47,14 @@ type Store interface {
 	GetOrg(ctx context.Context, orgID string) (Org, error)
 	ListOrgs(ctx context.Context) ([]Org, error)
 
+	// CacheGeneration returns the org's cache generation: a number that
+	// grows in the same transaction as every change to the org's users,
+	// API tokens (except TouchAPIToken), services, applications,
+	// connections and credentials (except their refresh lease). It is 0 for an org without such
+	// changes. A copy of those records read at generation g is current
+	// while CacheGeneration still returns g.
+	CacheGeneration(ctx context.Context, orgID string) (int64, error)
+
 	// ListUsers lists an org's users in username order.
 	ListUsers(ctx context.Context, orgID string) ([]User, error)
 	// UpdateUser changes a user's role; the org, ID, username and creation
@@ -169,7 +177,9 @@ type Store interface {
 	UpdateFunction(ctx context.Context, orgID, name string, update func(*Function) error) (Function, error)
 	DeleteFunction(ctx context.Context, orgID, name string) error
 
-	AppendAudit(ctx context.Context, entry AuditEntry) error
+	// AppendAudit stores entries in one transaction: all of them, or none
+	// when one fails.
+	AppendAudit(ctx context.Context, entries ...AuditEntry) error
 	// ListAudit lists an org's audit entries, newest first.
 	ListAudit(ctx context.Context, orgID string, opts ListAuditOptions) ([]AuditEntry, error)
 

@@ -3,7 +3,6 @@ package benchkit
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -113,29 +112,65 @@ func Serve(addr string, h http.Handler) error {
 // loopback port with private egress allowed, an empty SQLite database in
 // dir and the given admin token.
 func StartPlugboard(ctx context.Context, dir, adminToken string) (*Process, error) {
+	binary, err := BuildPlugboard(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	return StartPlugboardBinary(binary, PlugboardOptions{Dir: dir, AdminToken: adminToken})
+}
+
+// BuildPlugboard builds cmd/plugboard into dir and returns the binary's
+// path.
+func BuildPlugboard(ctx context.Context, dir string) (string, error) {
 	binary := filepath.Join(dir, "plugboard")
 	build := exec.CommandContext(ctx, "go", "build", "-o", binary, "github.com/plugboard/plugboard/cmd/plugboard")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("building plugboard (run from inside the module): %w", err)
+		return "", fmt.Errorf("building plugboard (run from inside the module): %w", err)
+	}
+	return binary, nil
+}
+
+// PlugboardOptions configure one plugboard process.
+type PlugboardOptions struct {
+	// Dir holds the process's log, named after Name, and its data folder.
+	Dir string
+	// Name identifies the process in log file names and messages. Empty
+	// means "plugboard".
+	Name       string
+	AdminToken string
+	// Args are added to "serve --addr ADDR --data-dir DIR
+	// --allow-private-egress", such as a --database-url.
+	Args []string
+	// Env is added to the environment, such as PLUGBOARD_MASTER_KEY.
+	Env []string
+}
+
+// StartPlugboardBinary starts a built plugboard on a free loopback port and
+// waits until /readyz returns 200.
+func StartPlugboardBinary(binary string, opts PlugboardOptions) (*Process, error) {
+	name := opts.Name
+	if name == "" {
+		name = "plugboard"
 	}
 	addr, err := freeLoopbackAddr()
 	if err != nil {
 		return nil, err
 	}
-	logFile, err := os.Create(filepath.Join(dir, "plugboard.log"))
+	logFile, err := os.Create(filepath.Join(opts.Dir, name+".log"))
 	if err != nil {
 		return nil, fmt.Errorf("creating log file: %w", err)
 	}
 	defer logFile.Close()
-	cmd := exec.Command(binary, "serve", "--addr", addr, "--data-dir", filepath.Join(dir, "data"), "--allow-private-egress")
-	cmd.Env = append(os.Environ(), "PLUGBOARD_ADMIN_TOKEN="+adminToken)
+	args := append([]string{"serve", "--addr", addr, "--data-dir", filepath.Join(opts.Dir, name+"-data"), "--allow-private-egress"}, opts.Args...)
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(append(os.Environ(), "PLUGBOARD_ADMIN_TOKEN="+opts.AdminToken), opts.Env...)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting plugboard: %w", err)
+		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
-	p := &Process{Name: "plugboard", Addr: addr, cmd: cmd, done: make(chan error, 1)}
+	p := &Process{Name: name, Addr: addr, cmd: cmd, done: make(chan error, 1)}
 	go func() { p.done <- cmd.Wait() }()
 
 	deadline := time.Now().Add(20 * time.Second)
@@ -149,12 +184,12 @@ func StartPlugboard(ctx context.Context, dir, adminToken string) (*Process, erro
 		}
 		select {
 		case err := <-p.done:
-			return nil, fmt.Errorf("plugboard exited before it was ready (log %s): %v", logFile.Name(), err)
+			return nil, fmt.Errorf("%s exited before it was ready (log %s): %v", name, logFile.Name(), err)
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			p.Stop()
-			return nil, errors.New("plugboard was not ready within 20s; see plugboard.log in the work folder")
+			return nil, fmt.Errorf("%s was not ready within 20s; see %s", name, logFile.Name())
 		}
 	}
 }

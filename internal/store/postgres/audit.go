@@ -13,13 +13,27 @@ import (
 const auditColumns = `org_id, id, at, actor_id, actor_name, action, connection_id, link_name, target_type, target_id,
 	detail, remote_addr`
 
-// AppendAudit inserts an audit entry.
-func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
+// AppendAudit inserts audit entries in one transaction.
+func (s *Store) AppendAudit(ctx context.Context, entries ...store.AuditEntry) error {
+	if len(entries) == 1 {
+		return insertAudit(ctx, s.pool, entries[0])
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		for _, e := range entries {
+			if err := insertAudit(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func insertAudit(ctx context.Context, q querier, e store.AuditEntry) error {
 	detail := e.Detail
 	if detail == nil {
 		detail = map[string]any{}
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO audit_entries (`+auditColumns+`)
+	_, err := q.Exec(ctx, `INSERT INTO audit_entries (`+auditColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		e.OrgID, e.ID, columns.FormatTime(e.At), e.ActorID, e.ActorName, e.Action, e.ConnectionID, e.LinkName, e.TargetType,
 		e.TargetID, columns.EncodeJSON(detail), e.RemoteAddr)

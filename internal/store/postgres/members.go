@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/plugboard/plugboard/internal/store/columns"
 	"time"
@@ -166,4 +167,18 @@ func (s *Store) TouchAPIToken(ctx context.Context, orgID, tokenID string, at tim
 		return fmt.Errorf("api token %q: %w", tokenID, store.ErrNotFound)
 	}
 	return nil
+}
+
+// CacheGeneration returns the org's cache generation, which the triggers of
+// migration 0006 bump when a transaction commits.
+func (s *Store) CacheGeneration(ctx context.Context, orgID string) (int64, error) {
+	var generation int64
+	err := s.pool.QueryRow(ctx, `SELECT generation FROM cache_generations WHERE org_id = $1`, orgID).Scan(&generation)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading cache generation of org %q: %w", orgID, err)
+	}
+	return generation, nil
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"github.com/plugboard/plugboard/internal/store/columns"
 
@@ -11,13 +12,29 @@ import (
 const auditColumns = `org_id, id, at, actor_id, actor_name, action, connection_id, link_name, target_type, target_id,
 	detail, remote_addr`
 
-// AppendAudit inserts an audit entry.
-func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
+// AppendAudit inserts audit entries in one transaction.
+func (s *Store) AppendAudit(ctx context.Context, entries ...store.AuditEntry) error {
+	if len(entries) == 1 {
+		return insertAudit(ctx, s.db, entries[0])
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, e := range entries {
+			if err := insertAudit(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func insertAudit(ctx context.Context, db interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}, e store.AuditEntry) error {
 	detail := e.Detail
 	if detail == nil {
 		detail = map[string]any{}
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_entries (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.ExecContext(ctx, `INSERT INTO audit_entries (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.OrgID, e.ID, columns.FormatTime(e.At), e.ActorID, e.ActorName, e.Action, e.ConnectionID, e.LinkName, e.TargetType,
 		e.TargetID, columns.EncodeJSON(detail), e.RemoteAddr)
 	if isUniqueViolation(err) {

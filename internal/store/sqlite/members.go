@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"github.com/plugboard/plugboard/internal/store/columns"
 	"time"
@@ -171,4 +173,20 @@ func (s *Store) TouchAPIToken(ctx context.Context, orgID, tokenID string, at tim
 		return fmt.Errorf("api token %q: %w", tokenID, store.ErrNotFound)
 	}
 	return nil
+}
+
+// CacheGeneration returns the org's cache generation, which the triggers of
+// migration 0006 bump. Every cached API request runs it, so it runs without
+// the caller's cancellation: database/sql starts a goroutine per query to
+// watch a cancellable context, which cost more than this one-row read.
+func (s *Store) CacheGeneration(ctx context.Context, orgID string) (int64, error) {
+	var generation int64
+	err := s.queryRow(context.WithoutCancel(ctx), `SELECT generation FROM cache_generations WHERE org_id = ?`, orgID).Scan(&generation)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading cache generation of org %q: %w", orgID, err)
+	}
+	return generation, nil
 }

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -23,6 +24,13 @@ import (
 
 //go:embed migrations/*.sql
 var migrations embed.FS
+
+// Connection pool settings: how many idle connections stay open, and for
+// how long an unused one stays.
+const (
+	maxIdleConns    = 64
+	connMaxIdleTime = 5 * time.Minute
+)
 
 // Store is the SQLite backend.
 type Store struct {
@@ -59,6 +67,12 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	if err != nil {
 		return nil, fmt.Errorf("opening sqlite database %q: %w", path, err)
 	}
+	// database/sql keeps 2 idle connections by default, so after a burst
+	// it closes the others and opens them again on the next one.
+	// A new SQLite connection applies the pragmas and parses the whole
+	// schema, which took half of the CPU of a 1,000-caller refresh storm.
+	db.SetMaxIdleConns(maxIdleConns)
+	db.SetConnMaxIdleTime(connMaxIdleTime)
 	s := &Store{db: db, logger: logger}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()

@@ -93,6 +93,22 @@ func testAudit(t *testing.T, s store.Store) {
 		}
 	})
 
+	t.Run("batch is atomic", func(t *testing.T) {
+		org := createOrg(t, s)
+		first, second := newAuditEntry(org.ID, 0), newAuditEntry(org.ID, time.Second)
+		if err := s.AppendAudit(t.Context(), first, second); err != nil {
+			t.Fatalf("AppendAudit(two entries) error = %v", err)
+		}
+		third := newAuditEntry(org.ID, 2*time.Second)
+		dup := newAuditEntry(org.ID, 3*time.Second)
+		dup.ID = first.ID
+		if err := s.AppendAudit(t.Context(), third, dup); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("AppendAudit(batch with a taken ID) error = %v, want ErrConflict", err)
+		}
+		entries := listAudit(t, s, org.ID, store.ListAuditOptions{})
+		checkEqual(t, "stored IDs", auditIDs(entries), []string{second.ID, first.ID})
+	})
+
 	t.Run("newest first with cursor", func(t *testing.T) {
 		org := createOrg(t, s)
 		var newestFirst []store.AuditEntry

@@ -87,6 +87,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteExpiredWebSessions", testDeleteExpiredWebSessions},
 		{"LoginFailures", testLoginFailures},
 		{"ConnectionUses", testConnectionUses},
+		{"CacheGeneration", testCacheGeneration},
 	}
 	for _, group := range groups {
 		t.Run(group.name, func(t *testing.T) {
