@@ -18,7 +18,7 @@ const (
 	DefaultRefreshAhead     = 10 * time.Minute
 	DefaultRefreshIdleAfter = 30 * 24 * time.Hour
 	DefaultServiceRate      = 2 // token requests per second per service
-	// refreshBatch bounds the credentials one round looks at.
+	// refreshBatch is the number of due credentials read at a time.
 	refreshBatch = 200
 	// transientBackoff is how long a credential whose last refresh failed
 	// transiently waits before the background refresher tries again.
@@ -70,16 +70,32 @@ func (r *Refresher) Run(ctx context.Context) error {
 	}
 }
 
-// RunOnce refreshes the credentials due now and returns how many it
-// renewed. A nil limiter spaces nothing.
+// RunOnce refreshes the credentials due now, in batches, and returns how
+// many it renewed. A nil limiter spaces nothing. The pass ends when no
+// credential is due or when a whole batch was skipped (held back by the
+// limiter, backing off after a transient failure, or deleted), so a
+// skipped credential waits for the next pass.
 func (r *Refresher) RunOnce(ctx context.Context, limiter *ServiceLimiter) (int, error) {
+	total := 0
+	for {
+		n, listed, err := r.runBatch(ctx, limiter)
+		total += n
+		if err != nil || listed < refreshBatch || n == 0 {
+			return total, err
+		}
+	}
+}
+
+// runBatch refreshes one batch of due credentials and returns how many it
+// renewed and how many were listed.
+func (r *Refresher) runBatch(ctx context.Context, limiter *ServiceLimiter) (int, int, error) {
 	m := r.Manager
 	now := m.now()
 	ahead := orDefault(r.Ahead, DefaultRefreshAhead)
 	idleBefore := now.Add(-orDefault(r.IdleAfter, DefaultRefreshIdleAfter))
 	due, err := m.store.ListRefreshDue(ctx, now, now.Add(ahead), idleBefore, refreshBatch)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	concurrency := max(r.Concurrency, 1)
 	var refreshed atomic.Int64
@@ -102,7 +118,7 @@ func (r *Refresher) RunOnce(ctx context.Context, limiter *ServiceLimiter) (int, 
 	}
 	close(work)
 	wg.Wait()
-	return int(refreshed.Load()), ctx.Err()
+	return int(refreshed.Load()), len(due), ctx.Err()
 }
 
 // refreshOne renews one due credential of a round and reports whether it

@@ -137,3 +137,23 @@ func TestBackgroundRefreshConcurrently(t *testing.T) {
 		t.Errorf("a second round refreshed %d credentials, want 0", n)
 	}
 }
+
+// TestBackgroundRefreshPassReadsEveryBatch checks that one pass renews
+// every due credential, also when there are more than one read fetches.
+func TestBackgroundRefreshPassReadsEveryBatch(t *testing.T) {
+	f := newFixture(t)
+	const count = 230 // more than one batch of 200
+	for i := range count {
+		conn := f.createConnection(t, f.developer, connectionInput(fmt.Sprintf("Devices %d", i), "devices.read"))
+		f.connect(t, f.developer, conn.LinkName)
+	}
+	f.clock.Advance(55 * time.Minute)
+	r := &connections.Refresher{Manager: f.manager, Ahead: 10 * time.Minute}
+
+	if n, err := r.RunOnce(f.ctx, nil); err != nil || n != count {
+		t.Fatalf("RunOnce() = %d, %v; want %d refreshed in one pass", n, err, count)
+	}
+	if n := len(f.provider.tokenRequestsOf("refresh_token")); n != count {
+		t.Errorf("provider received %d refresh requests, want %d", n, count)
+	}
+}
