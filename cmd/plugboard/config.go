@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -122,10 +124,16 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	c.MasterKeyFile = os.Getenv("PLUGBOARD_MASTER_KEY_FILE")
 	c.AdminToken = os.Getenv("PLUGBOARD_ADMIN_TOKEN")
 	c.AdminPassword = os.Getenv("PLUGBOARD_ADMIN_PASSWORD")
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return config{}, fmt.Errorf("--addr %q is not host:port; give one such as 127.0.0.1:8080, or :8080 for every interface", c.Addr)
+	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Addr
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return config{}, fmt.Errorf("--public-url %q is not an absolute http or https URL; give the address browsers use, such as http://127.0.0.1:8080", c.PublicURL)
+	}
 	return c, nil
 }
 

@@ -58,7 +58,7 @@ func setPassword(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	defer st.Close()
 	org, err := st.GetOrgByName(ctx, orgName)
 	if err != nil {
-		return fmt.Errorf("reading the org: %w; plugboard serve creates the org %q on its first start, and create-org adds others", err, members.DefaultOrg)
+		return fmt.Errorf("reading the org: %w; give set-password the --data-dir or --database-url of your server (plugboard serve creates the org %q on its first start, and create-org adds others)", err, members.DefaultOrg)
 	}
 	if _, err := members.SetUserPassword(ctx, st, org.ID, username, password); err != nil {
 		return err

@@ -41,7 +41,7 @@ func (s *Server) loginURL(returnTo string) string {
 	if s.hooks.LoginURL != nil {
 		return s.hooks.LoginURL(returnTo)
 	}
-	return "/login?return_to=" + url.QueryEscape(returnTo)
+	return "/login?next=" + url.QueryEscape(returnTo)
 }
 
 func (s *Server) signedIn(r *http.Request) (connections.Actor, bool) {

@@ -64,7 +64,7 @@ type Hooks struct {
 	// SignedIn returns the member signed in to the web UI.
 	SignedIn func(*http.Request) (connections.Actor, bool)
 	// LoginURL returns where to sign in before coming back to returnTo, a
-	// path on this instance. Nil means "/login?return_to=<returnTo>".
+	// path on this instance. Nil means "/login?next=<returnTo>", the web UI's sign-in.
 	LoginURL func(returnTo string) string
 	// CSRFToken returns the token the consent form carries in its
 	// csrf_token field, setting a cookie on w if it needs one.

@@ -405,7 +405,7 @@ func TestConsentPage(t *testing.T) {
 		browser := f.browser(t, nil)
 		first := get(t, browser, p.url(f.srv.URL))
 		got := get(t, browser, first.location.String())
-		want := "/login?return_to=" + url.QueryEscape(first.location.RequestURI())
+		want := "/login?next=" + url.QueryEscape(first.location.RequestURI())
 		if got.status != http.StatusSeeOther || got.location == nil || got.location.RequestURI() != want {
 			t.Errorf("consent page without sign-in: status %d to %v, want 303 to %s", got.status, got.location, want)
 		}
