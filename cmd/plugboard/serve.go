@@ -141,7 +141,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	authServer, err := authz.New(authz.Options{
 		Store: st, Keyring: keyring, Applications: manager, PublicURL: c.PublicURL, Logger: logger,
 		AccessTokenLifetime: c.AccessTokenTTL, RefreshTokenLifetime: c.RefreshTokenTTL,
-		Hooks: consentHooks(st, logger, ui), Audit: auditLog,
+		Hooks: consentHooks(ui), Audit: auditLog,
 	})
 	if err != nil {
 		return err
