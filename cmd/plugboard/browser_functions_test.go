@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // createSelfConnection runs the wizard for the plugboard service up to
@@ -147,4 +148,58 @@ func TestBrowserSelfServiceDeny(t *testing.T) {
 	if got := resp.JSON(t)["status"]; got != "not_connected" {
 		t.Errorf("API status after Deny = %v, want not_connected", got)
 	}
+}
+
+// TestBrowserFunctionWithoutJavaScript writes, fixes and runs a function
+// with scripts off, pressing Enter on the buttons instead of clicking.
+func TestBrowserFunctionWithoutJavaScript(t *testing.T) {
+	b := newBrowser(t)
+	inst := startInstance(t)
+	b.disableScripts()
+	b.signIn(inst, "admin", testAdminPassword)
+
+	b.do("open Functions from the navigation", chromedp.Click(chromedp.CSS(`header nav a[href="/functions"]`)), chromedp.WaitVisible(chromedp.ID("empty-state")))
+	b.screenshot("functions-empty")
+	b.do("open the new function", chromedp.Click(chromedp.ID("new-function")), chromedp.WaitVisible(chromedp.ID("script")))
+	b.do("write a script with a syntax error",
+		chromedp.SendKeys(chromedp.ID("name"), "greet"),
+		chromedp.SetValue(chromedp.ID("script"), "info \"greeting \" + who;\nreturn \"hello \" + ;\n"),
+		chromedp.SendKeys(chromedp.ID("save-function"), kb.Enter),
+		chromedp.WaitVisible(chromedp.ID("script-error")),
+	)
+	if got := b.text("#script-error"); !strings.Contains(got, "line 2, column") {
+		t.Errorf("error next to the script = %q, want its line and column", got)
+	}
+	if got, _ := chromedp.Run(b.ctx, chromedp.Value(chromedp.ID("name"))); got != "greet" {
+		t.Errorf("name after the error = %q, want greet kept", got)
+	}
+	b.screenshot("function-syntax-error")
+
+	b.do("fix the script",
+		chromedp.SetValue(chromedp.ID("script"), "info \"greeting \" + who;\nreturn \"hello \" + who;\n"),
+		chromedp.SendKeys(chromedp.ID("save-function"), kb.Enter),
+		chromedp.WaitVisible(chromedp.ID("run-function")),
+	)
+	b.do("run with arguments",
+		chromedp.SetValue(chromedp.ID("arguments"), `{"who": "ann"}`),
+		chromedp.SendKeys(chromedp.ID("run-function"), kb.Enter),
+		chromedp.WaitVisible(chromedp.ID("run-outcome")),
+	)
+	if got := b.text("#run-result"); got != `"hello ann"` {
+		t.Errorf("result = %q, want \"hello ann\"", got)
+	}
+	if got := b.text("#run-log"); !strings.Contains(got, "greeting ann") {
+		t.Errorf("log = %q, want the info line", got)
+	}
+	if got, _ := chromedp.Run(b.ctx, chromedp.Value(chromedp.ID("arguments"))); got != `{"who": "ann"}` {
+		t.Errorf("arguments after the run = %q, want them kept", got)
+	}
+	b.screenshot("function-run-no-js")
+
+	b.do("run with an argument of the wrong kind",
+		chromedp.SetValue(chromedp.ID("arguments"), `["ann"]`),
+		chromedp.SendKeys(chromedp.ID("run-function"), kb.Enter),
+		chromedp.WaitVisible(chromedp.ID("arguments-error")),
+	)
+	b.screenshot("function-arguments-error")
 }

@@ -237,7 +237,7 @@ func (s *Server) runFunction(w http.ResponseWriter, r *http.Request, sess *sessi
 	result, err := s.functions.Run(r.Context(), sess.Actor, name, args)
 	if err != nil {
 		p, ok := problem.As(err)
-		if !ok || p.Status >= 500 {
+		if !ok || p.Status >= 500 || p.Status == http.StatusForbidden || p.Status == http.StatusNotFound {
 			return err
 		}
 		s.logRejected(r, p)
