@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -113,15 +112,17 @@ func (s *Server) newFunctionPage(w http.ResponseWriter, r *http.Request, sess *s
 			return err
 		}
 		f.Values.Set("script", script)
-		f.Values.Set("name", excerptName(link+"_sample"))
+		f.Values.Set("name", sampleFunctionName(link))
 	}
 	s.render(w, r, http.StatusOK, "function", sess, s.newFunctionView(sess, functions.Function{}, f))
 	return nil
 }
 
-// excerptName cuts a suggested function name to the 50 characters a name
-// may have.
-func excerptName(name string) string {
+// sampleFunctionName returns the suggested name of a function made from a
+// connection's sample, cut to the 50 characters a function name may have.
+// Link names are ASCII, so cutting bytes cuts characters.
+func sampleFunctionName(link string) string {
+	name := link + "_sample"
 	if len(name) > 50 {
 		return name[:50]
 	}
@@ -264,7 +265,7 @@ func parseArguments(text string) (map[string]any, string) {
 	if strings.TrimSpace(text) == "" {
 		return nil, ""
 	}
-	dec := json.NewDecoder(bytes.NewReader([]byte(text)))
+	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber()
 	var args map[string]any
 	if err := dec.Decode(&args); err != nil {
