@@ -119,6 +119,9 @@ func TestBrowserSelfServiceFunction(t *testing.T) {
 		t.Errorf("functions list = %q, want own_api_sample using own_api, created by admin", got)
 	}
 	b.screenshot("functions")
+	b.do("narrow the window", chromedp.EmulateViewport(375, 800))
+	b.screenshot("functions-phone")
+	b.do("widen the window", chromedp.EmulateViewport(1280, 900))
 	b.open(inst.URL+"/connections/own_api", "#usages")
 	if got := b.text("#usages"); !strings.Contains(got, "own_api_sample") {
 		t.Errorf("connection's users = %q, want the function own_api_sample", got)
