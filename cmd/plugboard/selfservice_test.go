@@ -9,51 +9,62 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/plugboard/plugboard/internal/testkit"
 )
 
-// signInBinary builds, once per test run, a plugboard binary with the
-// plugboard_testsignin tag, whose consent page signs in the member whose
-// API token is in the plugboard_test_session cookie.
-var signInBinary = sync.OnceValues(func() (string, error) {
-	path := filepath.Join(filepath.Dir(binaryPath), "plugboard-testsignin")
-	build := exec.Command("go", "build", "-tags", "plugboard_testsignin", "-o", path, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return "", fmt.Errorf("building plugboard with the plugboard_testsignin tag: %w", err)
-	}
-	return path, nil
-})
-
 // consentBrowser is a cookie-keeping HTTP client that stops at every
-// redirect, signed in to an instance's consent page through the test
-// session cookie.
+// redirect. Once signed in through the web UI's sign-in form, it carries
+// the member's session to the consent page.
 type consentBrowser struct {
 	client *http.Client
 }
 
-func newConsentBrowser(t *testing.T, inst *instance, apiToken string) *consentBrowser {
+func newConsentBrowser(t *testing.T) *consentBrowser {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, _ := url.Parse(inst.URL)
-	jar.SetCookies(base, []*http.Cookie{{Name: "plugboard_test_session", Value: apiToken, Path: "/"}})
 	return &consentBrowser{client: &http.Client{
 		Jar:           jar,
 		Timeout:       30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
+}
+
+// signedInBrowser returns a consent browser signed in to inst as a member
+// of an org through the sign-in form, with the form's CSRF token.
+func signedInBrowser(t *testing.T, inst *instance, org, username, password string) *consentBrowser {
+	t.Helper()
+	b := newConsentBrowser(t)
+	status, _, page := b.do(t, "GET", inst.URL+"/login", nil)
+	if status != http.StatusOK {
+		t.Fatalf("sign-in page: status %d\n%s", status, page)
+	}
+	csrf := csrfField.FindStringSubmatch(page)
+	if csrf == nil {
+		t.Fatalf("sign-in page has no csrf_token field:\n%s", page)
+	}
+	status, location, body := b.do(t, "POST", inst.URL+"/login", url.Values{
+		"csrf_token": {csrf[1]}, "org": {org}, "username": {username}, "password": {password}, "next": {"/"},
+	})
+	if status != http.StatusSeeOther || location != inst.URL+"/" {
+		t.Fatalf("signing in as %s of org %s: status %d to %q, want 303 to /\n%s", username, org, status, location, body)
+	}
+	return b
+}
+
+// setPasswordOf sets a member's web UI password through the API with an
+// admin's token.
+func setPasswordOf(t *testing.T, inst *instance, adminToken, username, password string) {
+	t.Helper()
+	resp := call(t, "PATCH", inst.URL+"/v1/users/"+username, adminToken, map[string]string{"password": password})
+	mustStatus(t, "set the password of "+username, resp, http.StatusOK)
 }
 
 // do sends a request and returns the status, the Location header resolved
@@ -137,9 +148,10 @@ func (b *consentBrowser) answer(t *testing.T, inst *instance, page, decision str
 	return nil
 }
 
-// connectSelf connects a plugboard connection through the consent page,
-// signed in with apiToken, and checks that it is connected.
-func connectSelf(t *testing.T, inst *instance, apiToken, link string, wantScopes ...string) {
+// connectSelf starts the connect of a plugboard connection with apiToken,
+// accepts on the consent page in browser, signed in as the same member,
+// and checks that the connection is connected.
+func connectSelf(t *testing.T, inst *instance, browser *consentBrowser, apiToken, link string, wantScopes ...string) {
 	t.Helper()
 	resp := call(t, "POST", inst.URL+"/v1/connections/"+link+"/connect", apiToken, map[string]string{})
 	mustStatus(t, "connect "+link, resp, http.StatusOK)
@@ -148,7 +160,6 @@ func connectSelf(t *testing.T, inst *instance, apiToken, link string, wantScopes
 		t.Fatalf("authorization_url = %q, want the instance's own /oauth2/authorize", authURL)
 	}
 
-	browser := newConsentBrowser(t, inst, apiToken)
 	page := browser.consentPage(t, authURL)
 	if !strings.Contains(page, "plugboard wants to:") {
 		t.Errorf("consent page does not say what plugboard wants:\n%s", page)
@@ -229,13 +240,9 @@ func TestSelfServiceEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test builds and starts plugboard processes; run without -short")
 	}
-	binary, err := signInBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
 	const lifetime = 4 * time.Second
 	opts := instanceOptions{
-		Binary: binary, DataDir: t.TempDir(), Addr: freeAddr(t), GuardEgress: true,
+		DataDir: t.TempDir(), Addr: freeAddr(t), GuardEgress: true,
 		Args: []string{"--oauth2-access-token-lifetime", lifetime.String(), "--refresh-skew", "0s"},
 	}
 	first := startInstanceWith(t, opts)
@@ -267,7 +274,8 @@ func TestSelfServiceEndToEnd(t *testing.T) {
 	if got := resp.JSON(t)["application"]; got != "plugboard" {
 		t.Errorf("application = %v, want the built-in plugboard", got)
 	}
-	connectSelf(t, inst, admin, "self", "connections.read", "connections.use", "offline_access")
+	adminBrowser := signedInBrowser(t, inst, "default", "admin", testAdminPassword)
+	connectSelf(t, inst, adminBrowser, admin, "self", "connections.read", "connections.use", "offline_access")
 
 	// Through the proxy and through invoke, plugboard's own API responds.
 	resp = call(t, "GET", v1+"/connections/self/proxy/connections", admin, nil)
@@ -306,7 +314,7 @@ func TestSelfServiceEndToEnd(t *testing.T) {
 	mustStatus(t, "create the narrow connection", call(t, "POST", v1+"/connections", admin, map[string]any{
 		"name": "Narrow", "service": "plugboard", "scopes": []string{"webhooks.read", "offline_access"},
 	}), http.StatusCreated)
-	connectSelf(t, inst, admin, "narrow", "webhooks.read")
+	connectSelf(t, inst, adminBrowser, admin, "narrow", "webhooks.read")
 	resp = call(t, "GET", v1+"/connections/narrow/proxy/connections", admin, nil)
 	mustStatus(t, "list connections through the narrow connection", resp, http.StatusForbidden)
 	if !strings.Contains(string(resp.Body), "insufficient_scope") {
@@ -350,7 +358,9 @@ func TestSelfServiceEndToEnd(t *testing.T) {
 	}
 	resp = call(t, "POST", v1+"/connections/self/connect", admin, map[string]string{})
 	authURL, _ := resp.JSON(t)["authorization_url"].(string)
-	page := newConsentBrowser(t, inst, otherAdmin)
+	const otherPassword = "other-admin-password-0123"
+	setPasswordOf(t, inst, otherAdmin, "admin", otherPassword)
+	page := signedInBrowser(t, inst, "other-org", "admin", otherPassword)
 	if status, location, _ := page.do(t, "GET", authURL, nil); status != http.StatusFound {
 		t.Errorf("authorization request: status %d, want 302", status)
 	} else if status, _, body := page.do(t, "GET", location, nil); status != http.StatusForbidden {
@@ -377,11 +387,7 @@ func TestSelfServiceConsentDeny(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test builds and starts plugboard processes; run without -short")
 	}
-	binary, err := signInBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst := startInstanceWith(t, instanceOptions{Binary: binary, DataDir: t.TempDir(), GuardEgress: true})
+	inst := startInstanceWith(t, instanceOptions{DataDir: t.TempDir(), GuardEgress: true})
 	admin := testAdminToken
 	mustStatus(t, "create connection", call(t, "POST", inst.URL+"/v1/connections", admin, map[string]any{
 		"name": "Self", "service": "plugboard", "scopes": []string{"connections.read"},
@@ -390,14 +396,14 @@ func TestSelfServiceConsentDeny(t *testing.T) {
 	mustStatus(t, "connect", resp, http.StatusOK)
 	authURL, _ := resp.JSON(t)["authorization_url"].(string)
 
-	anonymous := newConsentBrowser(t, inst, "")
+	anonymous := newConsentBrowser(t)
 	_, consentURL, _ := anonymous.do(t, "GET", authURL, nil)
 	status, location, _ := anonymous.do(t, "GET", consentURL, nil)
-	if status != http.StatusSeeOther || !strings.HasPrefix(location, inst.URL+"/login?return_to=%2Foauth2%2Fconsent") {
-		t.Errorf("consent page without sign-in: status %d to %q, want 303 to /login?return_to=...", status, location)
+	if status != http.StatusSeeOther || !strings.HasPrefix(location, inst.URL+"/login?next=%2Foauth2%2Fconsent") {
+		t.Errorf("consent page without sign-in: status %d to %q, want 303 to /login?next=...", status, location)
 	}
 
-	browser := newConsentBrowser(t, inst, admin)
+	browser := signedInBrowser(t, inst, "default", "admin", testAdminPassword)
 	page := browser.consentPage(t, authURL)
 	callback := browser.answer(t, inst, page, "deny")
 	if got := callback.Query().Get("error"); got != "access_denied" {
@@ -410,7 +416,7 @@ func TestSelfServiceConsentDeny(t *testing.T) {
 		t.Errorf("status after deny = %v, want not_connected", got)
 	}
 
-	// A form without the CSRF cookie's token is rejected.
+	// A form with a forged CSRF token is rejected.
 	page = browser.consentPage(t, authURL)
 	id := requestIDField.FindStringSubmatch(page)
 	status, _, _ = browser.do(t, "POST", inst.URL+"/oauth2/consent", url.Values{"id": {id[1]}, "csrf_token": {"forged"}, "decision": {"accept"}})
@@ -438,15 +444,11 @@ func onInstance(t *testing.T, target string, inst *instance) string {
 // server keeps no state in a process.
 func TestSelfServiceAcrossInstances(t *testing.T) {
 	databaseURL := testkit.NewPostgresDatabase(t)
-	binary, err := signInBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Setenv("PLUGBOARD_MASTER_KEY", base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))
 	addr := freeAddr(t)
 	args := []string{"--database-url", databaseURL, "--public-url", "http://" + addr}
-	first := startInstanceWith(t, instanceOptions{Binary: binary, DataDir: t.TempDir(), Addr: addr, GuardEgress: true, Args: args})
-	second := startInstanceWith(t, instanceOptions{Binary: binary, DataDir: t.TempDir(), GuardEgress: true, Args: args})
+	first := startInstanceWith(t, instanceOptions{DataDir: t.TempDir(), Addr: addr, GuardEgress: true, Args: args})
+	second := startInstanceWith(t, instanceOptions{DataDir: t.TempDir(), GuardEgress: true, Args: args})
 	admin := testAdminToken
 
 	mustStatus(t, "create connection", call(t, "POST", second.URL+"/v1/connections", admin, map[string]any{
@@ -456,7 +458,7 @@ func TestSelfServiceAcrossInstances(t *testing.T) {
 	mustStatus(t, "connect on the second instance", resp, http.StatusOK)
 	authURL, _ := resp.JSON(t)["authorization_url"].(string)
 
-	browser := newConsentBrowser(t, first, admin)
+	browser := signedInBrowser(t, first, "default", "admin", testAdminPassword)
 	status, consentURL, body := browser.do(t, "GET", onInstance(t, authURL, second), nil)
 	if status != http.StatusFound {
 		t.Fatalf("authorization request on the second instance: status %d\n%s", status, body)
@@ -497,11 +499,7 @@ func TestSelfServiceTokenFollowsRole(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test builds and starts plugboard processes; run without -short")
 	}
-	binary, err := signInBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst := startInstanceWith(t, instanceOptions{Binary: binary, DataDir: t.TempDir(), GuardEgress: true})
+	inst := startInstanceWith(t, instanceOptions{DataDir: t.TempDir(), GuardEgress: true})
 	v1 := inst.URL + "/v1"
 	admin := testAdminToken
 
@@ -513,7 +511,10 @@ func TestSelfServiceTokenFollowsRole(t *testing.T) {
 	mustStatus(t, "ann creates a connection", call(t, "POST", v1+"/connections", ann, map[string]any{
 		"name": "Ann self", "service": "plugboard", "scopes": []string{"connections.read", "connections.write", "offline_access"},
 	}), http.StatusCreated)
-	connectSelf(t, inst, ann, "ann_self", "connections.write")
+	const annPassword = "anns-password-0123"
+	setPasswordOf(t, inst, admin, "ann", annPassword)
+	annBrowser := signedInBrowser(t, inst, "default", "ann", annPassword)
+	connectSelf(t, inst, annBrowser, ann, "ann_self", "connections.write")
 	access := accessTokenOf(t, inst, ann, "ann_self")
 
 	mustStatus(t, "create a connection as admin ann", call(t, "POST", v1+"/connections", access, map[string]any{

@@ -18,6 +18,7 @@ import (
 	"github.com/plugboard/plugboard/internal/authz"
 	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/egress"
+	"github.com/plugboard/plugboard/internal/functions"
 	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/secrets"
 	"github.com/plugboard/plugboard/internal/store"
@@ -141,8 +142,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// slog's default logger, so those lines join plugboard's log.
 	slog.SetDefault(logger)
 	memberManager := members.NewManager(members.Options{Store: st, Audit: auditLog, Credentials: manager, Logger: logger})
+	fns := functions.New(functions.Options{
+		Store: st, Connections: manager, Sender: sender, Audit: auditLog, Logger: logger, Now: time.Now,
+	})
 	ui, err := web.New(web.Options{
-		Store: st, Connections: manager, Members: memberManager, Webhooks: hooks, Audit: auditLog,
+		Store: st, Connections: manager, Members: memberManager, Webhooks: hooks, Functions: fns, Audit: auditLog,
 		Logger: logger, PublicURL: c.PublicURL,
 	})
 	if err != nil {
@@ -151,7 +155,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	authServer, err := authz.New(authz.Options{
 		Store: st, Keyring: keyring, Applications: manager, PublicURL: c.PublicURL, Logger: logger,
 		AccessTokenLifetime: c.AccessTokenTTL, RefreshTokenLifetime: c.RefreshTokenTTL,
-		Hooks: consentHooks(st, logger, ui), Audit: auditLog,
+		Hooks: consentHooks(ui), Audit: auditLog,
 	})
 	if err != nil {
 		return err
@@ -161,7 +165,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	server := api.New(api.Options{
 		Store: st, Connections: manager, Sender: sender, Logger: logger, Members: memberManager, Audit: auditLog,
-		Webhooks: hooks, Access: authServer, BrowserUser: ui.BrowserUser,
+		Webhooks: hooks, Functions: fns, Access: authServer, BrowserUser: ui.BrowserUser,
 	})
 	worker := &webhooks.Worker{
 		Store: st, Keyring: keyring, Sender: sender, Calls: manager, Logger: logger,

@@ -25,7 +25,9 @@
 //     one page, and NAME.go holds its handlers. The pages are login, home
 //     (the connections lists), chooseservice and newconnection (the
 //     wizard, both served by newconnection.go), connection (one
-//     connection's page and its actions) and error.
+//     connection's page and its actions), functions and function (the
+//     functions list, and one function's editor and runs, both served by
+//     functions.go) and error.
 //   - templates/fields.html: shared form controls ("input", "textarea",
 //     "checkbox") that put each field's error right under it.
 //   - manage.go: the routes and helpers of the services, applications,

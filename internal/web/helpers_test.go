@@ -15,6 +15,8 @@ import (
 
 	"github.com/plugboard/plugboard/internal/audit"
 	"github.com/plugboard/plugboard/internal/connections"
+	"github.com/plugboard/plugboard/internal/egress"
+	"github.com/plugboard/plugboard/internal/functions"
 	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/secrets"
 	"github.com/plugboard/plugboard/internal/store"
@@ -66,6 +68,9 @@ func newSite(t *testing.T) *site {
 	conns := connections.New(connections.Options{Store: st, Keyring: keyring, PublicURL: "http://127.0.0.1", Logger: logger, Now: clock.Now, Audit: auditLog})
 	mgr := members.NewManager(members.Options{Store: st, Audit: auditLog, Credentials: conns, Logger: logger, Now: clock.Now})
 	hooks := webhooks.New(webhooks.Options{Store: st, Keyring: keyring, Audit: auditLog, Logger: logger, Now: clock.Now})
+	// Function runs may call upstreams that tests start on 127.0.0.1.
+	sender := egress.NewSender(egress.TransportOptions{AllowPrivate: true}, logger)
+	fns := functions.New(functions.Options{Store: st, Connections: conns, Sender: sender, Audit: auditLog, Logger: logger, Now: clock.Now})
 
 	s := &site{t: t, store: st, clock: clock, orgID: boot.OrgID, logs: logs, conns: conns}
 	adminUser, err := st.GetUserByUsername(t.Context(), boot.OrgID, members.AdminUsername)
@@ -76,7 +81,7 @@ func newSite(t *testing.T) *site {
 	httpServer := httptest.NewUnstartedServer(nil)
 	s.url = "http://" + httpServer.Listener.Addr().String()
 	s.server, err = web.New(web.Options{
-		Store: st, Connections: conns, Members: mgr, Webhooks: hooks, Audit: auditLog, Logger: logger, Now: clock.Now, PublicURL: s.url,
+		Store: st, Connections: conns, Members: mgr, Webhooks: hooks, Functions: fns, Audit: auditLog, Logger: logger, Now: clock.Now, PublicURL: s.url,
 	})
 	if err != nil {
 		t.Fatal(err)

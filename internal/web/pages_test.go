@@ -33,10 +33,15 @@ func TestManagementPagesLabelled(t *testing.T) {
 		t.Fatalf("create webhook: status %d\n%s", resp.status, resp.body)
 	}
 
+	if resp := c.postForm("/functions/new", "/functions/new", url.Values{"name": {"hello"}, "script": {"info \"hello\";"}}); resp.status != http.StatusSeeOther {
+		t.Fatalf("create function: status %d\n%s", resp.status, resp.body)
+	}
+
 	checked := 0
 	for _, path := range []string{
 		"/services", "/services/new", "/services/github", "/services/github/applications/" + apps[0].ID,
 		"/webhooks", "/webhooks/new", "/webhooks/" + hookID[1], "/members", "/members/tokens", "/audit",
+		"/functions", "/functions/new", "/functions/hello",
 	} {
 		page := c.get(path)
 		if page.status != http.StatusOK {

@@ -35,6 +35,7 @@ var navItems = []navItem{
 	{Key: "connections", Label: "Connections", Path: "/"},
 	{Key: "services", Label: "Services", Path: "/services"},
 	{Key: "webhooks", Label: "Webhooks", Path: "/webhooks"},
+	{Key: "functions", Label: "Functions", Path: "/functions"},
 	{Key: "members", Label: "Members", Path: "/members"},
 	{Key: "audit", Label: "Audit", Path: "/audit", AdminOnly: true},
 }
@@ -165,6 +166,9 @@ var notices = map[string]string{
 	"member_removed":      "The member was removed.",
 	"password_set":        "The password was set, and the member's sessions ended.",
 	"token_revoked":       "The API token was revoked.",
+	"function_created":    "The function was created.",
+	"function_saved":      "The function was saved.",
+	"function_deleted":    "The function was deleted.",
 
 	"connected":  "Connected.",
 	"revoked":    "The credential was revoked.",

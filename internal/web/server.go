@@ -11,6 +11,7 @@ import (
 
 	"github.com/plugboard/plugboard/internal/audit"
 	"github.com/plugboard/plugboard/internal/connections"
+	"github.com/plugboard/plugboard/internal/functions"
 	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/store"
 	"github.com/plugboard/plugboard/internal/webhooks"
@@ -33,9 +34,12 @@ type Options struct {
 	Connections *connections.Manager
 	Members     *members.Manager
 	Webhooks    *webhooks.Service
-	Audit       *audit.Log
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// Functions manages and runs functions, the same service as the
+	// API's. Nil leaves out the functions pages, which then return 404.
+	Functions *functions.Service
+	Audit     *audit.Log
+	Logger    *slog.Logger
+	Now       func() time.Time
 	// PublicURL is the instance's external base URL. With https, cookies
 	// are marked Secure; its origin is trusted for form posts.
 	PublicURL string
@@ -51,6 +55,7 @@ type Server struct {
 	conns           *connections.Manager
 	members         *members.Manager
 	webhooks        *webhooks.Service
+	functions       *functions.Service
 	audit           *audit.Log
 	logger          *slog.Logger
 	now             func() time.Time
@@ -65,7 +70,7 @@ type Server struct {
 func New(opts Options) (*Server, error) {
 	s := &Server{
 		store: opts.Store, conns: opts.Connections, members: opts.Members, webhooks: opts.Webhooks,
-		audit: opts.Audit, logger: opts.Logger, now: opts.Now,
+		functions: opts.Functions, audit: opts.Audit, logger: opts.Logger, now: opts.Now,
 		sessionIdle: opts.SessionIdle, sessionLifetime: opts.SessionLifetime,
 	}
 	if s.logger == nil {
@@ -133,7 +138,11 @@ func (s *Server) routes() []route {
 // get a 404 page.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	for _, rt := range slices.Concat(s.routes(), s.managementRoutes()) {
+	routes := slices.Concat(s.routes(), s.managementRoutes())
+	if s.functions != nil {
+		routes = append(routes, s.functionRoutes()...)
+	}
+	for _, rt := range routes {
 		h := rt.public
 		if rt.member != nil {
 			h = s.requireMember(rt.member)
