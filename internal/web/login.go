@@ -106,7 +106,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		keys = append(keys, addressKey(host))
 	}
-	retry, err := s.loginRetryAt(r.Context(), org.ID, keys...)
+	attempt, retry, err := s.beginLoginAttempt(r.Context(), org.ID, keys...)
 	if err != nil {
 		return err
 	}
@@ -126,19 +126,19 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		// This tells that the member exists, which is the price of telling
 		// an operator how to set the first password; the attempt still
 		// counts toward the rate limit.
-		s.recordLoginFailure(r.Context(), org.ID, keys...)
 		f.Fail("password", fmt.Sprintf("Member %q has no password yet. An admin can set one on the Members page or with "+
 			"PATCH /v1/users/%s, or the operator with: plugboard set-password --user %s", username, username, username))
 		return s.renderLogin(w, r, http.StatusUnauthorized, f, next)
 	case errors.Is(err, members.ErrWrongPassword):
-		s.recordLoginFailure(r.Context(), org.ID, keys...)
 		s.logger.Warn("sign-in failed", "org_id", org.ID, "remote_addr", r.RemoteAddr)
 		f.Fail("password", "Wrong username or password.")
 		return s.renderLogin(w, r, http.StatusUnauthorized, f, next)
 	case err != nil:
+		s.cancelLoginAttempt(r.Context(), attempt)
 		return err
 	}
 
+	s.cancelLoginAttempt(r.Context(), attempt)
 	if err := s.store.ClearLoginFailures(r.Context(), org.ID, usernameKey(username)); err != nil {
 		s.logger.Warn("clearing login failures failed", "org_id", org.ID, "err", err)
 	}
