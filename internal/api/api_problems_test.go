@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -163,5 +164,29 @@ func TestCallbackWithTrailingSlash(t *testing.T) {
 	for _, path := range []string{"/oauth/callback?state=x.y&code=c", "/oauth/callback/?state=x.y&code=c"} {
 		resp := s.doWith("GET", path, "", nil, http.Header{"Accept": {"application/json"}})
 		wantProblem(t, resp, http.StatusBadRequest, "invalid_state")
+	}
+}
+
+func TestCallbackPageHeaders(t *testing.T) {
+	s := newStack(t)
+	resp := s.doWith("GET", "/oauth/callback?state="+url.QueryEscape("<script>alert(1)</script>.y")+"&code=c", "", nil, http.Header{"Accept": {"text/html"}})
+	if resp.status != http.StatusBadRequest || !strings.HasPrefix(resp.header.Get("Content-Type"), "text/html") {
+		t.Fatalf("callback with an unknown state: status %d, Content-Type %q, want 400 and an HTML page", resp.status, resp.header.Get("Content-Type"))
+	}
+	if strings.Contains(string(resp.body), "<script>") {
+		t.Errorf("callback page shows the state unescaped:\n%s", resp.body)
+	}
+	csp := resp.header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "frame-ancestors 'none'", "form-action 'none'", "base-uri 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("callback page: Content-Security-Policy %q lacks %q", csp, want)
+		}
+	}
+	for name, want := range map[string]string{
+		"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
+	} {
+		if got := resp.header.Get(name); got != want {
+			t.Errorf("callback page: %s = %q, want %q", name, got, want)
+		}
 	}
 }
