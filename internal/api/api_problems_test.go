@@ -190,3 +190,31 @@ func TestCallbackPageHeaders(t *testing.T) {
 		}
 	}
 }
+
+func TestCallbackPageEscapesProviderError(t *testing.T) {
+	s := newStack(t)
+	s.createService(oauthService("acme_devices"))
+	s.createApplication(map[string]any{"service": "acme_devices", "name": "Production", "client_id": "acme-client"})
+	conn := s.createConnection(adminToken, map[string]any{"name": "Devices", "service": "acme_devices"})
+	resp := s.admin("POST", "/v1/connections/"+conn.LinkName+"/connect", map[string]any{})
+	wantStatus(t, resp, http.StatusOK)
+	authURL, err := url.Parse(decode[map[string]string](t, resp)["authorization_url"])
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const injected = `<script>alert(1)</script><img src=x onerror=alert(1)>`
+	callback := s.doWith("GET", "/oauth/callback?state="+url.QueryEscape(authURL.Query().Get("state"))+
+		"&error="+url.QueryEscape("server_error"+injected)+"&error_description="+url.QueryEscape(injected), "", nil, nil)
+	if callback.status < 400 || !strings.HasPrefix(callback.header.Get("Content-Type"), "text/html") {
+		t.Fatalf("callback with a provider error: status %d, Content-Type %q, want an HTML error page", callback.status, callback.header.Get("Content-Type"))
+	}
+	for _, raw := range []string{"<script>", "<img"} {
+		if strings.Contains(string(callback.body), raw) {
+			t.Errorf("callback page shows the provider's error with %s unescaped:\n%s", raw, callback.body)
+		}
+	}
+	if !strings.Contains(callback.header.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Errorf("callback error page: Content-Security-Policy = %q", callback.header.Get("Content-Security-Policy"))
+	}
+}
