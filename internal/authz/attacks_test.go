@@ -168,3 +168,22 @@ func TestVerifyAccessTokenRejectsForgeries(t *testing.T) {
 		}
 	}
 }
+
+func TestIntrospectionByAnotherClient(t *testing.T) {
+	f := newFixture(t)
+	tokens := f.tokens(t, "connections.read offline_access")
+	otherID, otherSecret := f.addClient(t, f.org.ID, "second")
+
+	status, info := f.postClient(t, "/introspect", otherID, otherSecret, url.Values{"token": {tokens.str("access_token")}})
+	if status != http.StatusOK || info["active"] != false {
+		t.Errorf("introspection by another client of the org = %d %v, want 200 and inactive", status, info)
+	}
+	for _, field := range []string{"username", "sub", "scope", "client_id"} {
+		if _, ok := info[field]; ok {
+			t.Errorf("introspection by another client shows %s: %v", field, info)
+		}
+	}
+	if _, info := f.postClient(t, "/introspect", f.clientID, f.secret, url.Values{"token": {tokens.str("access_token")}}); info["active"] != true {
+		t.Errorf("introspection by the token's client = %v, want active", info)
+	}
+}

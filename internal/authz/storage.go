@@ -476,15 +476,14 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 }
 
 // SetIntrospectionFromToken fills the introspection response (RFC 7662) of
-// an access token. A client of another org learns only that the token is
-// inactive.
+// an access token. Another client, of this org or another, learns only that
+// the token is inactive, as RevokeToken leaves another client's token alone.
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, _, clientID string) error {
 	rec, err := s.accessToken(ctx, tokenID)
 	if err != nil {
 		return err
 	}
-	callerOrg, err := orgOfClient(clientID)
-	if err != nil || callerOrg != rec.OrgID {
+	if rec.ClientID != clientID {
 		return errInactive
 	}
 	user, err := s.store.GetUser(ctx, rec.OrgID, rec.UserID)
