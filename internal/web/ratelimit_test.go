@@ -42,3 +42,37 @@ func TestSignInLimitHoldsForConcurrentAttempts(t *testing.T) {
 		t.Errorf("%d of %d concurrent guesses had their password checked, want at most %d", checked, attempts, web.LoginFailureLimit)
 	}
 }
+
+func TestSignInLimitBypasses(t *testing.T) {
+	s := newSite(t)
+	c := s.newClient()
+	for range web.LoginFailureLimit {
+		c.signIn("admin", "wrong-password")
+	}
+
+	// Another spelling of the username, or a forged client address, does
+	// not sign in with the right password while the limit holds.
+	for _, tt := range []struct {
+		username string
+		header   http.Header
+	}{
+		{"ADMIN", nil},
+		{"Admin", nil},
+		{" admin ", nil},
+		{"admin", http.Header{"X-Forwarded-For": {"198.51.100.7"}}},
+		{"admin", http.Header{"X-Real-Ip": {"198.51.100.8"}, "Forwarded": {"for=198.51.100.8"}}},
+	} {
+		other := s.newClient()
+		form := other.get("/login").csrf(t)
+		header := http.Header{"Sec-Fetch-Site": {"same-origin"}, "Origin": {s.url}}
+		for k, v := range tt.header {
+			header[k] = v
+		}
+		resp := other.send("POST", "/login", url.Values{
+			"csrf_token": {form}, "username": {tt.username}, "password": {adminPassword}, "org": {"default"},
+		}, header)
+		if resp.status == http.StatusSeeOther {
+			t.Errorf("sign-in as %q with headers %v after %d failures signed in, want it rejected", tt.username, tt.header, web.LoginFailureLimit)
+		}
+	}
+}
