@@ -187,3 +187,22 @@ func TestIntrospectionByAnotherClient(t *testing.T) {
 		t.Errorf("introspection by the token's client = %v, want active", info)
 	}
 }
+
+func TestConsentPageFormAction(t *testing.T) {
+	f := newFixture(t)
+	browser := f.browser(t, &f.user)
+	consent, _ := f.consentFor(t, browser, f.defaultParams("connections.read", "verifier-"+strings.Repeat("h", 43)))
+	csp := consent.header.Get("Content-Security-Policy")
+	redirectOrigin := f.srv.URL
+	if !strings.Contains(csp, "form-action 'self' "+redirectOrigin) {
+		t.Errorf("consent page: Content-Security-Policy %q, want form-action 'self' and the redirect URI's origin %s", csp, redirectOrigin)
+	}
+
+	expired := get(t, browser, f.srv.URL+consentPath(f.org.ID+".0123456789abcdef"))
+	if expired.status != http.StatusNotFound {
+		t.Fatalf("consent page of an unknown request: status %d, want 404", expired.status)
+	}
+	if csp := expired.header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'none'") {
+		t.Errorf("consent error page: Content-Security-Policy %q, want form-action 'none'", csp)
+	}
+}
