@@ -65,7 +65,13 @@ func (s *Server) manyOrgs(r *http.Request) (bool, error) {
 	return n > 1, nil
 }
 
+// maxLoginFormBytes bounds the sign-in form, which anyone may post. A
+// failed sign-in stores its username, so a larger form would let a
+// visitor fill the database. The form's fields need a few hundred bytes.
+const maxLoginFormBytes = 16 << 10
+
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxLoginFormBytes)
 	if err := r.ParseForm(); err != nil {
 		return &pageError{status: http.StatusBadRequest, message: "The sign-in form could not be read. Reload the page and try again."}
 	}

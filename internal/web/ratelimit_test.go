@@ -3,7 +3,9 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
+	"time"
 	"testing"
 
 	"github.com/plugboard/plugboard/internal/web"
@@ -74,5 +76,22 @@ func TestSignInLimitBypasses(t *testing.T) {
 		if resp.status == http.StatusSeeOther {
 			t.Errorf("sign-in as %q with headers %v after %d failures signed in, want it rejected", tt.username, tt.header, web.LoginFailureLimit)
 		}
+	}
+}
+
+func TestSignInRejectsHugeForm(t *testing.T) {
+	s := newSite(t)
+	c := s.newClient()
+	token := c.get("/login").csrf(t)
+	huge := strings.Repeat("a", 1<<20)
+	resp := c.post("/login", url.Values{"csrf_token": {token}, "username": {huge}, "password": {"wrong-password"}, "org": {"default"}})
+	if resp.status != http.StatusBadRequest {
+		t.Errorf("sign-in with a 1 MiB username: status %d, want 400", resp.status)
+	}
+	// A failure is stored under its username, so an unbounded form would
+	// let anyone fill the database through the sign-in page.
+	n, _, err := s.store.CountLoginFailures(t.Context(), s.orgID, "user:"+huge, time.Time{})
+	if err != nil || n != 0 {
+		t.Errorf("CountLoginFailures(the huge username) = %d, %v; want 0, nil", n, err)
 	}
 }
