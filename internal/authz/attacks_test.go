@@ -206,3 +206,36 @@ func TestConsentPageFormAction(t *testing.T) {
 		t.Errorf("consent error page: Content-Security-Policy %q, want form-action 'none'", csp)
 	}
 }
+
+func TestAuthorizeBoundsStoredValues(t *testing.T) {
+	f := newFixture(t)
+	browser := f.browser(t, &f.user)
+	verifier := "verifier-" + strings.Repeat("i", 43)
+
+	// Anyone who knows the client ID may send authorization requests, and
+	// each is stored, so its values are bounded.
+	for name, change := range map[string]func(*authParams){
+		"long state":     func(p *authParams) { p.state = strings.Repeat("s", 64<<10) },
+		"long challenge": func(p *authParams) { p.challenge = strings.Repeat("c", 64<<10) },
+	} {
+		p := f.defaultParams("connections.read", verifier)
+		change(&p)
+		got := get(t, browser, p.url(f.srv.URL))
+		if got.location == nil || got.location.Query().Get("error") != "invalid_request" {
+			t.Errorf("%s: status %d to %v, want a redirect with invalid_request", name, got.status, got.location)
+		}
+	}
+
+	p := f.defaultParams(strings.TrimSpace(strings.Repeat("connections.read services.read ", 2000)), verifier)
+	consent, id := f.consentFor(t, browser, p)
+	if n := strings.Count(consent.body, `class="consent-scope"`); n != 2 {
+		t.Errorf("consent page of 4000 alternating scopes lists %d scopes, want 2", n)
+	}
+	req, err := f.store.GetAuthzRequest(t.Context(), f.org.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(req.Scopes) != 2 {
+		t.Errorf("stored scopes = %d entries, want 2", len(req.Scopes))
+	}
+}
