@@ -5,8 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/plugboard/plugboard/internal/web"
 )
