@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -163,5 +164,57 @@ func TestCallbackWithTrailingSlash(t *testing.T) {
 	for _, path := range []string{"/oauth/callback?state=x.y&code=c", "/oauth/callback/?state=x.y&code=c"} {
 		resp := s.doWith("GET", path, "", nil, http.Header{"Accept": {"application/json"}})
 		wantProblem(t, resp, http.StatusBadRequest, "invalid_state")
+	}
+}
+
+func TestCallbackPageHeaders(t *testing.T) {
+	s := newStack(t)
+	resp := s.doWith("GET", "/oauth/callback?state="+url.QueryEscape("<script>alert(1)</script>.y")+"&code=c", "", nil, http.Header{"Accept": {"text/html"}})
+	if resp.status != http.StatusBadRequest || !strings.HasPrefix(resp.header.Get("Content-Type"), "text/html") {
+		t.Fatalf("callback with an unknown state: status %d, Content-Type %q, want 400 and an HTML page", resp.status, resp.header.Get("Content-Type"))
+	}
+	if strings.Contains(string(resp.body), "<script>") {
+		t.Errorf("callback page shows the state unescaped:\n%s", resp.body)
+	}
+	csp := resp.header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "frame-ancestors 'none'", "form-action 'none'", "base-uri 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("callback page: Content-Security-Policy %q lacks %q", csp, want)
+		}
+	}
+	for name, want := range map[string]string{
+		"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
+	} {
+		if got := resp.header.Get(name); got != want {
+			t.Errorf("callback page: %s = %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestCallbackPageEscapesProviderError(t *testing.T) {
+	s := newStack(t)
+	s.createService(oauthService("acme_devices"))
+	s.createApplication(map[string]any{"service": "acme_devices", "name": "Production", "client_id": "acme-client"})
+	conn := s.createConnection(adminToken, map[string]any{"name": "Devices", "service": "acme_devices"})
+	resp := s.admin("POST", "/v1/connections/"+conn.LinkName+"/connect", map[string]any{})
+	wantStatus(t, resp, http.StatusOK)
+	authURL, err := url.Parse(decode[map[string]string](t, resp)["authorization_url"])
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const injected = `<script>alert(1)</script><img src=x onerror=alert(1)>`
+	callback := s.doWith("GET", "/oauth/callback?state="+url.QueryEscape(authURL.Query().Get("state"))+
+		"&error="+url.QueryEscape("server_error"+injected)+"&error_description="+url.QueryEscape(injected), "", nil, nil)
+	if callback.status < 400 || !strings.HasPrefix(callback.header.Get("Content-Type"), "text/html") {
+		t.Fatalf("callback with a provider error: status %d, Content-Type %q, want an HTML error page", callback.status, callback.header.Get("Content-Type"))
+	}
+	for _, raw := range []string{"<script>", "<img"} {
+		if strings.Contains(string(callback.body), raw) {
+			t.Errorf("callback page shows the provider's error with %s unescaped:\n%s", raw, callback.body)
+		}
+	}
+	if !strings.Contains(callback.header.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Errorf("callback error page: Content-Security-Policy = %q", callback.header.Get("Content-Security-Policy"))
 	}
 }

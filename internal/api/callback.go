@@ -59,15 +59,25 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		if p, ok := problem.As(err); ok && r.Header.Get("Accept") != "application/json" {
 			s.logger.Warn("authorization failed", "connection", res.LinkName, "code", p.Code, "err", err)
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(p.Status)
-			return callbackPage.Execute(w, map[string]string{"Title": "Connection failed", "Message": p.Detail})
+			return writeCallbackPage(w, p.Status, "Connection failed", p.Detail)
 		}
 		return err
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	return callbackPage.Execute(w, map[string]string{
-		"Title":   "Connected",
-		"Message": "The connection " + res.LinkName + " is connected. You can close this window.",
-	})
+	return writeCallbackPage(w, http.StatusOK, "Connected", "The connection "+res.LinkName+" is connected. You can close this window.")
+}
+
+// writeCallbackPage writes the callback page with headers that allow no
+// script, form or framing, keep the page out of caches, and keep its URL,
+// which carries the code and state, out of Referer headers.
+func writeCallbackPage(w http.ResponseWriter, status int, title, message string) error {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; "+
+		"frame-ancestors 'none'; form-action 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	return callbackPage.Execute(w, map[string]string{"Title": title, "Message": message})
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/plugboard/plugboard/internal/audit"
 	"github.com/plugboard/plugboard/internal/connections"
@@ -30,6 +31,9 @@ type consentPage struct {
 	RequestID   string
 	CSRFToken   string
 	Stylesheet  string
+	// formOrigins are the origins that the form's post may be redirected
+	// to, besides this one. Without a form, the page allows no form post.
+	formOrigins []string
 }
 
 // consentPath returns the path of the consent page of a request.
@@ -69,6 +73,7 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request) {
 	page := consentPage{
 		Title: "Authorize " + client.Name, Application: client.Name, Username: actor.Username,
 		Action: PathPrefix + "/consent", RequestID: id, Stylesheet: s.hooks.Stylesheet,
+		formOrigins: []string{originOf(req.RedirectURI)},
 	}
 	for _, name := range req.Scopes {
 		scope, _ := LookupScope(name)
@@ -224,11 +229,18 @@ func (s *Server) renderError(w http.ResponseWriter, status int, title, message s
 }
 
 // render writes the page with headers that keep it out of frames and
-// caches and allow no script and no other origin.
+// caches and allow no script and no other origin. The form may post to this
+// origin and be redirected on to the client's redirect URI, which
+// form-action must list too, because Chromium applies it to every redirect
+// after a form post.
 func (s *Server) render(w http.ResponseWriter, status int, page consentPage) {
+	formAction := "'none'"
+	if page.Error == "" {
+		formAction = strings.TrimSpace("'self' " + strings.Join(page.formOrigins, " "))
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action "+formAction)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
@@ -236,4 +248,13 @@ func (s *Server) render(w http.ResponseWriter, status int, page consentPage) {
 	if err := consentTemplate.Execute(w, page); err != nil {
 		s.logger.Error("rendering the consent page failed", "err", err)
 	}
+}
+
+// originOf returns the origin of an absolute URL, or "" for anything else.
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }

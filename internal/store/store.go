@@ -209,6 +209,10 @@ type Store interface {
 	CountLoginFailures(ctx context.Context, orgID, key string, since time.Time) (int, time.Time, error)
 	// ClearLoginFailures deletes the failures of a key.
 	ClearLoginFailures(ctx context.Context, orgID, key string) error
+	// DeleteLoginFailure deletes one failure of a key recorded at exactly
+	// at, if there is one: an attempt recorded before its outcome was
+	// known, which turned out not to be a failure.
+	DeleteLoginFailure(ctx context.Context, orgID, key string, at time.Time) error
 	// DeleteLoginFailuresBefore deletes, across orgs, failures before a time.
 	DeleteLoginFailuresBefore(ctx context.Context, before time.Time) (int, error)
 

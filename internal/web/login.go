@@ -65,7 +65,13 @@ func (s *Server) manyOrgs(r *http.Request) (bool, error) {
 	return n > 1, nil
 }
 
+// maxLoginFormBytes bounds the sign-in form, which anyone may post. A
+// failed sign-in stores its username, so a larger form would let a
+// visitor fill the database. The form's fields need a few hundred bytes.
+const maxLoginFormBytes = 16 << 10
+
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxLoginFormBytes)
 	if err := r.ParseForm(); err != nil {
 		return &pageError{status: http.StatusBadRequest, message: "The sign-in form could not be read. Reload the page and try again."}
 	}
@@ -106,7 +112,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		keys = append(keys, addressKey(host))
 	}
-	retry, err := s.loginRetryAt(r.Context(), org.ID, keys...)
+	attempt, retry, err := s.beginLoginAttempt(r.Context(), org.ID, keys...)
 	if err != nil {
 		return err
 	}
@@ -126,19 +132,19 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		// This tells that the member exists, which is the price of telling
 		// an operator how to set the first password; the attempt still
 		// counts toward the rate limit.
-		s.recordLoginFailure(r.Context(), org.ID, keys...)
 		f.Fail("password", fmt.Sprintf("Member %q has no password yet. An admin can set one on the Members page or with "+
 			"PATCH /v1/users/%s, or the operator with: plugboard set-password --user %s", username, username, username))
 		return s.renderLogin(w, r, http.StatusUnauthorized, f, next)
 	case errors.Is(err, members.ErrWrongPassword):
-		s.recordLoginFailure(r.Context(), org.ID, keys...)
 		s.logger.Warn("sign-in failed", "org_id", org.ID, "remote_addr", r.RemoteAddr)
 		f.Fail("password", "Wrong username or password.")
 		return s.renderLogin(w, r, http.StatusUnauthorized, f, next)
 	case err != nil:
+		s.cancelLoginAttempt(r.Context(), attempt)
 		return err
 	}
 
+	s.cancelLoginAttempt(r.Context(), attempt)
 	if err := s.store.ClearLoginFailures(r.Context(), org.ID, usernameKey(username)); err != nil {
 		s.logger.Warn("clearing login failures failed", "org_id", org.ID, "err", err)
 	}

@@ -18,32 +18,60 @@ const (
 func usernameKey(username string) string { return "user:" + username }
 func addressKey(addr string) string      { return "addr:" + addr }
 
-// loginRetryAt returns when the next sign-in may be tried, or the zero
-// time when one may be tried now.
-func (s *Server) loginRetryAt(ctx context.Context, orgID string, keys ...string) (time.Time, error) {
-	now := s.now().UTC()
+// loginAttempt is a sign-in attempt recorded as a failure under its keys
+// before the password is checked.
+type loginAttempt struct {
+	orgID string
+	keys  []string
+	at    time.Time
+}
+
+// beginLoginAttempt records an attempt under every key, then counts the
+// failures of each. It returns when the next sign-in may be tried, or the
+// zero time when this one may go on to the password check.
+//
+// Recording before counting bounds concurrent guesses. Every attempt counts
+// at least the rows inserted before its own, so at most LoginFailureLimit
+// attempts within the window see a count within the limit. That holds
+// however many attempts arrive at once, on any number of instances. A
+// rejected attempt's rows are deleted again, so attempts while locked out
+// do not prolong the lockout.
+func (s *Server) beginLoginAttempt(ctx context.Context, orgID string, keys ...string) (*loginAttempt, time.Time, error) {
+	a := &loginAttempt{orgID: orgID, at: s.now().UTC()}
+	for _, key := range keys {
+		if err := s.store.RecordLoginFailure(ctx, orgID, key, a.at); err != nil {
+			s.cancelLoginAttempt(ctx, a)
+			return nil, time.Time{}, fmt.Errorf("recording login attempt: %w", err)
+		}
+		a.keys = append(a.keys, key)
+	}
+
 	var retry time.Time
 	for _, key := range keys {
-		n, earliest, err := s.store.CountLoginFailures(ctx, orgID, key, now.Add(-LoginFailureWindow))
+		n, earliest, err := s.store.CountLoginFailures(ctx, orgID, key, a.at.Add(-LoginFailureWindow))
 		if err != nil {
-			return time.Time{}, fmt.Errorf("counting login failures: %w", err)
+			s.cancelLoginAttempt(ctx, a)
+			return nil, time.Time{}, fmt.Errorf("counting login failures: %w", err)
 		}
-		if n >= LoginFailureLimit {
+		if n > LoginFailureLimit {
 			if at := earliest.Add(LoginFailureWindow); at.After(retry) {
 				retry = at
 			}
 		}
 	}
-	return retry, nil
+	if !retry.IsZero() {
+		s.cancelLoginAttempt(ctx, a)
+	}
+	return a, retry, nil
 }
 
-// recordLoginFailure stores a failure under every key; a failure to store
-// is logged, because the sign-in fails anyway.
-func (s *Server) recordLoginFailure(ctx context.Context, orgID string, keys ...string) {
-	now := s.now().UTC()
-	for _, key := range keys {
-		if err := s.store.RecordLoginFailure(context.WithoutCancel(ctx), orgID, key, now); err != nil {
-			s.logger.Error("recording login failure failed", "org_id", orgID, "err", err)
+// cancelLoginAttempt deletes the rows of an attempt that did not fail on
+// its password. A failure to delete is logged: the row then counts as one
+// failure more until it leaves the window.
+func (s *Server) cancelLoginAttempt(ctx context.Context, a *loginAttempt) {
+	for _, key := range a.keys {
+		if err := s.store.DeleteLoginFailure(context.WithoutCancel(ctx), a.orgID, key, a.at); err != nil {
+			s.logger.Error("deleting a recorded login attempt failed", "org_id", a.orgID, "err", err)
 		}
 	}
 }

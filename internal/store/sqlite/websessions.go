@@ -149,6 +149,18 @@ func (s *Store) ClearLoginFailures(ctx context.Context, orgID, key string) error
 	return nil
 }
 
+// DeleteLoginFailure deletes one failure of a key recorded at exactly at.
+// Failures of one key at one time are alike, so any one of them will do.
+func (s *Store) DeleteLoginFailure(ctx context.Context, orgID, key string, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM login_failures WHERE org_id = ? AND limit_key = ? AND id = (
+		SELECT id FROM login_failures WHERE org_id = ? AND limit_key = ? AND at = ? ORDER BY id LIMIT 1)`,
+		orgID, key, orgID, key, columns.FormatTime(at))
+	if err != nil {
+		return fmt.Errorf("deleting a login failure: %w", err)
+	}
+	return nil
+}
+
 // DeleteLoginFailuresBefore deletes the failures of every org before a time.
 func (s *Store) DeleteLoginFailuresBefore(ctx context.Context, before time.Time) (int, error) {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM login_failures WHERE at < ?`, columns.FormatTime(before))

@@ -206,6 +206,21 @@ func testLoginFailures(t *testing.T, s store.Store) {
 		t.Errorf("CountLoginFailures(other org) = %d, want 0", n)
 	}
 
+	// One of the two failures at at(2m) is deleted. A time without a
+	// failure is no error.
+	if err := s.DeleteLoginFailure(ctx, org.ID, key, at(2*time.Minute)); err != nil {
+		t.Fatalf("DeleteLoginFailure() error = %v", err)
+	}
+	if err := s.DeleteLoginFailure(ctx, org.ID, key, at(3*time.Minute)); err != nil {
+		t.Errorf("DeleteLoginFailure(no failure at that time) error = %v, want nil", err)
+	}
+	if err := s.DeleteLoginFailure(ctx, other.ID, key, at(time.Minute)); err != nil {
+		t.Errorf("DeleteLoginFailure(other org) error = %v, want nil", err)
+	}
+	if n, _, _ := s.CountLoginFailures(ctx, org.ID, key, at(0)); n != 2 {
+		t.Errorf("CountLoginFailures(after deleting one of two at one time) = %d, want 2", n)
+	}
+
 	if err := s.ClearLoginFailures(ctx, org.ID, key); err != nil {
 		t.Fatalf("ClearLoginFailures() error = %v", err)
 	}
