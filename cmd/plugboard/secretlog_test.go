@@ -22,7 +22,7 @@ func TestSecretsStayOutOfLogs(t *testing.T) {
 	admin := testAdminToken
 	secrets := map[string]string{"admin password": testAdminPassword, "admin API token": admin}
 
-	browser := newConsentBrowser(t, inst, "")
+	browser := newConsentBrowser(t)
 	if status, _, _ := browser.do(t, "POST", inst.URL+"/login", url.Values{
 		"csrf_token": {"forged"}, "username": {"admin"}, "password": {"a-wrong-password-" + testAdminPassword},
 	}); status != http.StatusForbidden {

@@ -26,7 +26,7 @@ func TestSignInLimitAcrossInstances(t *testing.T) {
 	tokens := make([]string, attempts)
 	for i := range browsers {
 		inst := instances[i%len(instances)]
-		browsers[i] = newConsentBrowser(t, inst, "")
+		browsers[i] = newConsentBrowser(t)
 		_, _, form := browsers[i].do(t, "GET", inst.URL+"/login", nil)
 		token := csrfField.FindStringSubmatch(form)
 		if token == nil {
