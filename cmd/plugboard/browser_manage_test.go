@@ -9,10 +9,20 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// reload loads the current page again and waits until sel is visible.
+// reload loads the current page again and waits until sel is visible. A
+// reload that starts while the page is still being replaced fails with
+// "Not attached to an active page", so it is tried up to three times.
 func (b *browser) reload(sel string) {
 	b.t.Helper()
-	b.do("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(sel)))
+	var err error
+	for range 3 {
+		if err = chromedp.Do(b.ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(sel))); err == nil {
+			return
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	b.screenshot("failed-reload")
+	b.t.Fatalf("reload: %v", err)
 }
 
 // phoneScreenshot saves a screenshot of the current page at a phone's
