@@ -7,13 +7,16 @@ import (
 	"github.com/plugboard/plugboard/internal/problem"
 )
 
-// The domain packages write a problem's detail for API clients: it names
-// API routes and JSON fields. uiMessage rewrites it for a page.
+// The domain packages write a problem's detail for API clients, so it
+// names API routes and JSON fields. uiMessage rewrites it for a page.
+
+// apiRouteInBrackets matches an API route in brackets after advice that
+// is complete without it, such as " (POST /v1/connections/<link name>/connect)".
+var apiRouteInBrackets = regexp.MustCompile(` \((GET|POST|PUT|PATCH|DELETE) /v1/[^)]*\)`)
 
 // apiClause matches a clause of a detail that sends the reader to an API
-// route, such as "; list connections with GET /v1/connections" or
-// " (POST /v1/connections/<link name>/connect)".
-var apiClause = regexp.MustCompile(`(;[^;]*\b(GET|POST|PUT|PATCH|DELETE) (https?://\S+)?/v1/[^;]*| \((GET|POST|PUT|PATCH|DELETE) /v1/[^)]*\))`)
+// route, such as "; list connections with GET /v1/connections".
+var apiClause = regexp.MustCompile(`;[^;]*\b(GET|POST|PUT|PATCH|DELETE) (https?://\S+)?/v1/[^;]*`)
 
 // apiPhrases are the API's words in details and their words on a page.
 var apiPhrases = strings.NewReplacer(
@@ -21,6 +24,19 @@ var apiPhrases = strings.NewReplacer(
 	"use_login_user_credentials", "“Use credentials of login user”",
 	"by connecting the connection", "by connecting again",
 )
+
+// apiFields are the API's field names in details and their labels on a
+// page. A detail about the url field starts with "url", which becomes
+// "URL" only there, so a URL quoted in the detail stays as it is.
+var apiFields = map[string]string{
+	"allowed_hosts": "allowed hosts",
+	"based_on":      "“Based on”",
+	"client_id":     "client ID",
+	"link_name":     "link name",
+	"max_attempts":  "attempts",
+}
+
+var apiFieldPattern = regexp.MustCompile(`\b(allowed_hosts|based_on|client_id|link_name|max_attempts)\b`)
 
 // uiHints are the sentences added to a detail, by problem code. Each
 // gives the next step in the UI where the detail named an API route.
@@ -39,8 +55,13 @@ var uiHints = map[string]string{
 // uiMessage returns a problem's detail as a sentence for a page, with
 // the API routes and field names replaced by what to do in the UI.
 func uiMessage(p *problem.Error) string {
-	detail := apiClause.ReplaceAllString(p.Detail, "")
+	detail := apiRouteInBrackets.ReplaceAllString(p.Detail, "")
+	detail = apiClause.ReplaceAllString(detail, "")
 	detail = apiPhrases.Replace(detail)
+	detail = apiFieldPattern.ReplaceAllStringFunc(detail, func(field string) string { return apiFields[field] })
+	if rest, ok := strings.CutPrefix(detail, "url "); ok {
+		detail = "URL " + rest
+	}
 	message := sentence(detail)
 	if hint, ok := uiHints[p.Code]; ok {
 		message += " " + hint

@@ -209,3 +209,23 @@ func TestServiceListsConsistent(t *testing.T) {
 
 	wantContains(t, "header", services, `<span class="visually-hidden">Signed in as </span>admin <span class="role">(admin)</span>`)
 }
+
+func TestWebhookErrorsUseUIWords(t *testing.T) {
+	s := newSite(t)
+	s.addAPIKeyService()
+	c := s.adminClient()
+	if resp := c.post("/connections/new", c.wizardForm("keyed", url.Values{"name": {"Acme devices"}, "credential_0": {"k-1234567890"}})); resp.status != http.StatusSeeOther {
+		t.Fatalf("create: status %d", resp.status)
+	}
+	resp := c.postForm("/webhooks/new", "/webhooks/new", url.Values{
+		"name": {"Report alarm"}, "url": {"https://desk.example/x"}, "method": {"POST"}, "events": {"device.alarm"},
+		"connection": {"acme_devices"}, "enabled": {"on"}, "max_attempts": {"5"},
+	})
+	if resp.status != http.StatusUnprocessableEntity {
+		t.Fatalf("webhook to another host than the connection's: status %d, want 422\n%s", resp.status, resp.body)
+	}
+	wantContains(t, "URL error", page{body: resp.body}, `id="url-error">URL cannot be called through connection`, "add the host to its allowed hosts")
+	if strings.Contains(resp.body, "allowed_hosts") {
+		t.Errorf("URL error names the API field allowed_hosts")
+	}
+}
