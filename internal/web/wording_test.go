@@ -81,17 +81,32 @@ func TestUnknownConnectionPage(t *testing.T) {
 	wantContains(t, "unknown connection", page, "Connection &#34;gone_away&#34; not found.", "The Connections page lists the connections you can see.")
 }
 
-func TestConnectionPageMessages(t *testing.T) {
+// newKeyedConnectionSite returns a site with the connected API key
+// connection acme_devices and a client signed in as the admin.
+func newKeyedConnectionSite(t *testing.T) (*site, *client) {
+	t.Helper()
 	s := newSite(t)
 	s.addAPIKeyService()
 	c := s.adminClient()
 	if resp := c.post("/connections/new", c.wizardForm("keyed", url.Values{"name": {"Acme devices"}, "credential_0": {"k-1234567890"}})); resp.status != http.StatusSeeOther {
 		t.Fatalf("create: status %d", resp.status)
 	}
-	resp := c.postForm("/webhooks/new", "/webhooks/new", url.Values{
-		"name": {"Report alarm"}, "url": {"https://api.keyed.example/alarms"}, "method": {"POST"}, "events": {"device.alarm"},
+	return s, c
+}
+
+// postBoundWebhook submits the new-webhook form for the webhook "Report
+// alarm" bound to acme_devices, which calls target.
+func (c *client) postBoundWebhook(target string) page {
+	c.s.t.Helper()
+	return c.postForm("/webhooks/new", "/webhooks/new", url.Values{
+		"name": {"Report alarm"}, "url": {target}, "method": {"POST"}, "events": {"device.alarm"},
 		"connection": {"acme_devices"}, "enabled": {"on"}, "max_attempts": {"5"},
 	})
+}
+
+func TestConnectionPageMessages(t *testing.T) {
+	s, c := newKeyedConnectionSite(t)
+	resp := c.postBoundWebhook("https://api.keyed.example/alarms")
 	if resp.status != http.StatusCreated && resp.status != http.StatusSeeOther {
 		t.Fatalf("webhook bound to acme_devices: status %d\n%s", resp.status, resp.body)
 	}
@@ -211,16 +226,8 @@ func TestServiceListsConsistent(t *testing.T) {
 }
 
 func TestWebhookErrorsUseUIWords(t *testing.T) {
-	s := newSite(t)
-	s.addAPIKeyService()
-	c := s.adminClient()
-	if resp := c.post("/connections/new", c.wizardForm("keyed", url.Values{"name": {"Acme devices"}, "credential_0": {"k-1234567890"}})); resp.status != http.StatusSeeOther {
-		t.Fatalf("create: status %d", resp.status)
-	}
-	resp := c.postForm("/webhooks/new", "/webhooks/new", url.Values{
-		"name": {"Report alarm"}, "url": {"https://desk.example/x"}, "method": {"POST"}, "events": {"device.alarm"},
-		"connection": {"acme_devices"}, "enabled": {"on"}, "max_attempts": {"5"},
-	})
+	_, c := newKeyedConnectionSite(t)
+	resp := c.postBoundWebhook("https://desk.example/x")
 	if resp.status != http.StatusUnprocessableEntity {
 		t.Fatalf("webhook to another host than the connection's: status %d, want 422\n%s", resp.status, resp.body)
 	}
