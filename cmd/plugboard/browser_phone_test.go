@@ -119,6 +119,15 @@ func TestBrowserPhoneLayout(t *testing.T) {
 	b.checkNoPageOverflow("service")
 	b.screenshot("service-phone")
 
+	// A service without an application: a note with a link, and no
+	// Create and Connect to press.
+	b.open(inst.URL+"/connections/new?service=zoho_crm", "#no-application")
+	if !evaluate[bool](b, `document.getElementById('create-and-connect').disabled`) {
+		t.Errorf("Create and Connect is enabled for zoho_crm, which has no application")
+	}
+	b.checkNoPageOverflow("wizard")
+	b.screenshot("wizard-no-application-phone")
+
 	// The same pages at desktop width, to look at.
 	b.do("widen the window", chromedp.EmulateViewport(1280, 900))
 	b.open(inst.URL+"/connections/acme_devices", "#sample-code")
