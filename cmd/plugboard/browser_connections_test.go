@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -38,6 +39,19 @@ func startProviderAndService(t *testing.T, inst *instance) *oauthtest.Provider {
 		"service": "acme", "name": "Production", "client_id": "plugboard-client", "client_secret": clientSecret,
 	}), http.StatusCreated)
 	return provider
+}
+
+// visible reports whether the first element that matches sel is shown.
+// Chromium keeps a layout box for the content of a closed details element
+// but skips rendering it, which checkVisibility reports.
+func (b *browser) visible(sel string) bool {
+	b.t.Helper()
+	script := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e !== null && e.checkVisibility(); })()`, sel)
+	shown, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](script))
+	if err != nil {
+		b.t.Fatalf("checking whether %s is visible: %v", sel, err)
+	}
+	return shown
 }
 
 // waitForLocationChange waits until the page's URL is no longer from.
@@ -180,12 +194,23 @@ func TestBrowserConnectionLifecycle(t *testing.T) {
 	b.screenshot("connections-list")
 
 	// Revoke.
-	b.open(inst.URL+"/connections/acme_devices", "#revoke")
+	b.open(inst.URL+"/connections/acme_devices", "#revoke-confirm")
+	if b.visible("#revoke") {
+		t.Errorf("the revoke button shows before Revoke… is opened")
+	}
+	b.do("open the revoke confirmation", chromedp.Click(chromedp.ID("revoke-confirm")), chromedp.WaitVisible(chromedp.ID("revoke")))
+	if !b.visible("#revoke") {
+		t.Errorf("the revoke button is hidden after Revoke… is opened")
+	}
+	if got := b.text("#revoke"); got != "Revoke the credential of acme_devices" {
+		t.Errorf("revoke button = %q, want it to name the connection", got)
+	}
+	b.screenshot("revoke-confirmation")
 	b.do("revoke", chromedp.Click(chromedp.ID("revoke")), chromedp.WaitVisible(chromedp.ID("notice")))
 	if got := b.text("#status"); got != "Not connected" {
 		t.Errorf("status after revoking = %q, want Not connected", got)
 	}
-	if got := b.text("#notice"); got != "The credential was revoked." {
+	if got := b.text("#notice"); got != "The credential of connection acme_devices was revoked." {
 		t.Errorf("notice after revoking = %q", got)
 	}
 	b.screenshot("connection-revoked")
@@ -196,11 +221,12 @@ func TestBrowserConnectionLifecycle(t *testing.T) {
 		"name": "Ticket on alarm", "url": "/devices", "method": "POST", "connection": "acme_devices",
 		"events": []string{"device.alarm"}, "enabled": true,
 	}), http.StatusCreated)
-	b.open(inst.URL+"/connections/acme_devices", "#delete")
+	b.open(inst.URL+"/connections/acme_devices", "#delete-confirm")
 	if got := b.text("#usages"); !strings.Contains(got, "Ticket on alarm") {
 		t.Errorf("used-by list = %q, want the webhook Ticket on alarm", got)
 	}
-	b.do("delete", chromedp.Click(chromedp.ID("delete")), chromedp.WaitVisible(chromedp.ID("delete-error")))
+	b.do("delete", chromedp.Click(chromedp.ID("delete-confirm")), chromedp.WaitVisible(chromedp.ID("delete")),
+		chromedp.Click(chromedp.ID("delete")), chromedp.WaitVisible(chromedp.ID("delete-error")))
 	if got := b.text("#delete-error"); !strings.Contains(got, `"Ticket on alarm"`) {
 		t.Errorf("delete refusal = %q, want it to name the webhook \"Ticket on alarm\"", got)
 	}

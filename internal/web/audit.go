@@ -47,7 +47,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, sess *session
 		Connection: v.Connection, Member: v.Member, Before: v.Before, Limit: auditPerPage + 1,
 	})
 	if p, ok := problem.As(err); ok && p.Status < 500 {
-		v.FilterError = sentence(p.Detail)
+		v.FilterError = uiMessage(p)
 		err = nil
 	}
 	if err != nil {

@@ -48,11 +48,17 @@ type connectionView struct {
 	Samples []codeSample
 }
 
-// scopeRow is one requested scope and whether the credential has it.
+// scopeRow is one requested scope and whether the credential has it, as
+// the API's granted_scopes and missing_scopes state it.
 type scopeRow struct {
 	Name        string
 	Description string
-	Granted     bool
+	// Granted is set when the provider listed the scope as granted, and
+	// Missing when it did not and nothing else shows it was granted. A
+	// scope may be neither: offline_access that the provider did not list
+	// although it issued a refresh token.
+	Granted bool
+	Missing bool
 	// Known is set once a credential exists, so a scope can be missing.
 	Known bool
 }
@@ -75,10 +81,10 @@ func connectFailure(err error) *actionFailure {
 	return &actionFailure{Action: "connect", Message: messageOf(err)}
 }
 
-// messageOf returns a domain error's detail as a sentence.
+// messageOf returns a domain error's detail as a sentence for a page.
 func messageOf(err error) string {
 	if p, ok := problem.As(err); ok {
-		return sentence(p.Detail)
+		return uiMessage(p)
 	}
 	return "Something went wrong on the server. The server log has the details."
 }
@@ -137,7 +143,10 @@ func (s *Server) renderConnectionWith(w http.ResponseWriter, r *http.Request, se
 	}
 
 	for _, name := range conn.Scopes {
-		row := scopeRow{Name: name, Known: sum.Credential != nil, Granted: !slices.Contains(sum.MissingScopes, name)}
+		row := scopeRow{
+			Name: name, Known: sum.Credential != nil,
+			Granted: slices.Contains(sum.GrantedScopes, name), Missing: slices.Contains(sum.MissingScopes, name),
+		}
 		for _, declared := range svc.Scopes {
 			if declared.Name == name {
 				row.Description = declared.Description
@@ -203,7 +212,7 @@ func (s *Server) revokeConnection(w http.ResponseWriter, r *http.Request, sess *
 		}
 		return err
 	}
-	http.Redirect(w, r, "/connections/"+url.PathEscape(link)+"?notice=revoked", http.StatusSeeOther)
+	http.Redirect(w, r, "/connections/"+url.PathEscape(link)+"?notice=revoked&link="+url.QueryEscape(link), http.StatusSeeOther)
 	return nil
 }
 
@@ -269,7 +278,7 @@ func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request, sess *
 		}
 		return err
 	}
-	http.Redirect(w, r, "/?notice=deleted", http.StatusSeeOther)
+	http.Redirect(w, r, "/?notice=deleted&link="+url.QueryEscape(link), http.StatusSeeOther)
 	return nil
 }
 

@@ -233,7 +233,7 @@ func TestConnectionPageEditAndGuards(t *testing.T) {
 	}
 
 	resp = c.post("/connections/keyed/delete", url.Values{"csrf_token": {page.csrf(t)}})
-	if resp.status != http.StatusSeeOther || resp.header.Get("Location") != "/?notice=deleted" {
+	if resp.status != http.StatusSeeOther || resp.header.Get("Location") != "/?notice=deleted&link=keyed" {
 		t.Errorf("delete: %d to %q, want 303 home", resp.status, resp.header.Get("Location"))
 	}
 	if resp := c.get("/connections/keyed"); resp.status != http.StatusNotFound {

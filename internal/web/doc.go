@@ -29,7 +29,10 @@
 //     functions list, and one function's editor and runs, both served by
 //     functions.go) and error.
 //   - templates/fields.html: shared form controls ("input", "textarea",
-//     "checkbox") that put each field's error right under it.
+//     "checkbox") that put each field's error right under it, and
+//     "confirm", the confirmation before a delete or revoke.
+//   - messages.go: a domain error's detail rewritten for a page, without
+//     the API routes it names.
 //   - manage.go: the routes and helpers of the services, applications,
 //     webhooks, members, API tokens and audit pages.
 //

@@ -44,7 +44,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	if errors.As(err, &pe) {
 		view.Status, view.Message = pe.status, pe.message
 	} else if p, ok := problem.As(err); ok && p.Status < 500 {
-		view.Status, view.Message = p.Status, sentence(p.Detail)
+		view.Status, view.Message = p.Status, uiMessage(p)
 		if p.Err != nil {
 			s.logger.Warn("page request rejected", "path", r.URL.Path, "code", p.Code, "err", p.Err)
 		}

@@ -58,7 +58,7 @@ func (f *form) FailWith(err error, fields map[string]string) bool {
 	if !ok || p.Status >= 500 {
 		return false
 	}
-	detail := sentence(p.Detail)
+	detail := uiMessage(p)
 	if field, ok := fields[p.Code]; ok {
 		f.Fail(field, detail)
 		return true

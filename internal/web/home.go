@@ -26,7 +26,7 @@ type connectionRow struct {
 
 // homeView is the connections home page's data.
 type homeView struct {
-	View     string // connections.ViewMine or connections.ViewShared
+	View     string // connections.ViewMine, connections.ViewShared or viewAll
 	Rows     []connectionRow
 	Total    int // rows before filtering
 	More     bool
@@ -37,13 +37,21 @@ type homeView struct {
 	CanAdd   bool
 }
 
+// viewAll is the home page's tab of every connection the member may see,
+// as the API lists them without a view.
+const viewAll = "all"
+
 var statusFilters = []string{store.StatusConnected, store.StatusNotConnected, store.StatusNeedsReauth}
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request, sess *session) error {
 	q := r.URL.Query()
 	view := q.Get("view")
-	if view != connections.ViewShared {
+	if view != connections.ViewShared && view != viewAll {
 		view = connections.ViewMine
+	}
+	listView := view
+	if view == viewAll {
+		listView = ""
 	}
 	v := homeView{
 		View: view, Query: strings.TrimSpace(q.Get("q")), Service: q.Get("service"), Status: q.Get("status"),
@@ -53,7 +61,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess *session) err
 		v.Status = ""
 	}
 
-	conns, err := s.conns.ListConnections(r.Context(), sess.Actor, view, "", homeLimit+1)
+	conns, err := s.conns.ListConnections(r.Context(), sess.Actor, listView, "", homeLimit+1)
 	if err != nil {
 		return err
 	}

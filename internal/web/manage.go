@@ -84,19 +84,20 @@ func withoutQuery(u string) string {
 	return path
 }
 
-// authLabel returns an auth type in words.
+// authLabel returns an auth type in words, the one label of each auth
+// type on every page.
 func authLabel(t catalog.AuthType) string {
 	switch t {
 	case catalog.AuthOAuth2:
-		return "OAuth 2.0"
+		return "OAuth 2.0 authorization code"
 	case catalog.AuthOAuth2ClientCredentials:
 		return "OAuth 2.0 client credentials"
 	case catalog.AuthAPIKey:
 		return "API key"
 	case catalog.AuthBasic:
-		return "Basic (username and password)"
+		return "Username and password"
 	case catalog.AuthNone:
-		return "None"
+		return "No credential"
 	}
 	return string(t)
 }
@@ -122,10 +123,10 @@ func (s *Server) failForm(r *http.Request, f *form, err error, fieldOf func(p *p
 	}
 	s.logRejected(r, p)
 	if field := fieldOf(p); field != "" {
-		f.Fail(field, sentence(p.Detail))
+		f.Fail(field, uiMessage(p))
 		return nil
 	}
-	f.Message = sentence(p.Detail)
+	f.Message = uiMessage(p)
 	return nil
 }
 

@@ -131,7 +131,7 @@ func (s *Server) memberAction(w http.ResponseWriter, r *http.Request, sess *sess
 	if loadErr != nil {
 		return loadErr
 	}
-	v.RowErrors[username] = sentence(p.Detail)
+	v.RowErrors[username] = uiMessage(p)
 	s.render(w, r, p.Status, "members", sess, v)
 	return nil
 }

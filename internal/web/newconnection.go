@@ -34,6 +34,9 @@ type newConnectionView struct {
 	// application and the member must pick one: several exist and none is
 	// default.
 	NeedsApplication bool
+	// NoApplication is set when the service authenticates with an
+	// application and has none yet, so no connection can be created.
+	NoApplication bool
 	// SecretFields are the credential fields of an api_key or basic
 	// service, asked for before the connection is created.
 	SecretFields []secretField
@@ -92,11 +95,8 @@ func (s *Server) renderChooseService(w http.ResponseWriter, r *http.Request, ses
 			v.Default = append(v.Default, svc)
 		}
 	}
-	byName := func(a, b catalog.Service) int {
-		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
-	}
-	slices.SortFunc(v.Default, byName)
-	slices.SortFunc(v.Custom, byName)
+	sortByName(v.Default)
+	sortByName(v.Custom)
 	v.NoResult = len(services) == 0
 	s.render(w, r, http.StatusOK, "chooseservice", sess, v)
 	return nil
@@ -114,9 +114,11 @@ func (s *Server) renderNewConnection(w http.ResponseWriter, r *http.Request, ses
 		}
 		v.Applications = apps
 		v.NeedsApplication = len(apps) > 1 && !slices.ContainsFunc(apps, func(a store.Application) bool { return a.Default })
-		if len(apps) == 0 && f.Error("application") == "" {
-			f.Fail("application", fmt.Sprintf("Service %s has no application yet. An admin registers its OAuth client on the Services page "+
-				"or with POST /v1/applications; then come back here.", svc.Name))
+		// Without an application the page shows a note with a link to add
+		// one, in place of the field and its error.
+		v.NoApplication = len(apps) == 0
+		if v.NoApplication {
+			delete(f.Errors, "application")
 		}
 	}
 	allowFormTarget(w, authorizationOrigins(svc)...)
@@ -239,7 +241,7 @@ func failConnectionForm(f *form, err error) bool {
 		if strings.HasPrefix(p.Detail, "description") {
 			field = "description"
 		}
-		f.Fail(field, sentence(p.Detail))
+		f.Fail(field, uiMessage(p))
 		return true
 	}
 	return f.FailWith(err, newConnectionFields)

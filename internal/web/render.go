@@ -178,6 +178,16 @@ var notices = map[string]string{
 	"signed_out": "You have signed out.",
 }
 
+// linkNotices are the notices that name a connection, used when the
+// redirect adds link=LINK with a valid link name.
+var linkNotices = map[string]string{
+	"revoked": "The credential of connection %s was revoked.",
+	"deleted": "Connection %s was deleted.",
+}
+
+// linkNamePattern is the form of a link name that a notice may show.
+var linkNamePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,49}$`)
+
 // errorCodePattern is the form of a problem code in a callback's redirect.
 var errorCodePattern = regexp.MustCompile(`^[a-z][a-z_]{0,40}$`)
 
@@ -197,10 +207,15 @@ func alertOf(r *http.Request) string {
 }
 
 func noticeOf(r *http.Request) string {
-	if r.URL.Query().Get("connected") != "" {
+	q := r.URL.Query()
+	if q.Get("connected") != "" {
 		return notices["connected"]
 	}
-	return notices[r.URL.Query().Get("notice")]
+	key := q.Get("notice")
+	if format, ok := linkNotices[key]; ok && linkNamePattern.MatchString(q.Get("link")) {
+		return fmt.Sprintf(format, q.Get("link"))
+	}
+	return notices[key]
 }
 
 // initials returns up to two letters for a service without a logo.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/plugboard/plugboard/internal/catalog"
@@ -35,7 +36,7 @@ func (s *Server) servicesPage(w http.ResponseWriter, r *http.Request, sess *sess
 		return err
 	}
 	custom := serviceGroup{ID: "custom-services", Title: "Custom services"}
-	defaults := serviceGroup{ID: "default-services", Title: "Catalog"}
+	defaults := serviceGroup{ID: "default-services", Title: "Default services"}
 	for _, svc := range services {
 		if svc.Kind == catalog.KindCustom {
 			custom.Services = append(custom.Services, svc)
@@ -44,6 +45,7 @@ func (s *Server) servicesPage(w http.ResponseWriter, r *http.Request, sess *sess
 		}
 	}
 	for _, g := range []serviceGroup{custom, defaults} {
+		sortByName(g.Services)
 		if len(g.Services) > 0 {
 			v.Groups = append(v.Groups, g)
 		}
@@ -51,6 +53,14 @@ func (s *Server) servicesPage(w http.ResponseWriter, r *http.Request, sess *sess
 	v.Count = len(services)
 	s.render(w, r, http.StatusOK, "services", sess, v)
 	return nil
+}
+
+// sortByName sorts services by name, ignoring case, as every list of
+// services in the UI shows them.
+func sortByName(services []catalog.Service) {
+	slices.SortFunc(services, func(a, b catalog.Service) int {
+		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+	})
 }
 
 // serviceView is one service's page.
