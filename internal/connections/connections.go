@@ -105,6 +105,9 @@ func (m *Manager) CreateConnection(ctx context.Context, actor Actor, in Connecti
 			return store.Connection{}, problem.Conflict("link_name_taken",
 				"link name %q is already used in this org; choose another or leave it empty to derive one", in.LinkName)
 		}
+		if prob := ReferenceProblem(err, actor, ""); prob != nil {
+			return store.Connection{}, prob
+		}
 		if err != nil {
 			return store.Connection{}, fmt.Errorf("creating connection: %w", err)
 		}
@@ -121,6 +124,9 @@ func (m *Manager) CreateConnection(ctx context.Context, actor Actor, in Connecti
 		err := m.store.CreateConnection(ctx, conn)
 		if errors.Is(err, store.ErrConflict) {
 			continue
+		}
+		if prob := ReferenceProblem(err, actor, ""); prob != nil {
+			return store.Connection{}, prob
 		}
 		if err != nil {
 			return store.Connection{}, fmt.Errorf("creating connection: %w", err)
@@ -291,6 +297,9 @@ func (m *Manager) UpdateConnection(ctx context.Context, actor Actor, link string
 		c.UpdatedAt = m.now()
 		return nil
 	})
+	if prob := ReferenceProblem(err, actor, ""); prob != nil {
+		return store.Connection{}, prob
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Connection{}, problem.NotFound("connection_not_found", "connection %q not found", link)
 	}

@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/plugboard/plugboard/internal/catalog"
@@ -92,14 +93,17 @@ type Store interface {
 	// DeleteApplication fails with ErrInUse while connections use it.
 	DeleteApplication(ctx context.Context, orgID, id string) error
 
-	// CreateConnection fails with ErrConflict when the link name is taken.
+	// CreateConnection fails with ErrConflict when the link name is taken,
+	// and with a *ReferenceError when its application or owner does not
+	// exist.
 	CreateConnection(ctx context.Context, conn Connection) error
 	GetConnection(ctx context.Context, orgID, linkName string) (Connection, error)
 	GetConnectionByID(ctx context.Context, orgID, id string) (Connection, error)
 	ListConnections(ctx context.Context, orgID string, opts ListConnectionsOptions) ([]Connection, error)
 	// UpdateConnection passes the connection and its credentials to update,
 	// so a rule that depends on credential status is checked in the same
-	// transaction as the write.
+	// transaction as the write. It fails with a *ReferenceError when update
+	// sets an application that does not exist.
 	UpdateConnection(ctx context.Context, orgID, linkName string, update func(*Connection, []Credential) error) (Connection, error)
 	// DeleteConnection deletes the connection, its credentials and its
 	// pending OAuth states. It fails with ErrInUse while a webhook is bound
@@ -128,11 +132,15 @@ type Store interface {
 	// the number of values changed.
 	ResealAll(ctx context.Context, reseal func(SealedValue) (string, error)) (int, error)
 
+	// CreateWebhook fails with a *ReferenceError when the webhook's
+	// connection or creator does not exist.
 	CreateWebhook(ctx context.Context, hook Webhook) error
 	GetWebhook(ctx context.Context, orgID, id string) (Webhook, error)
 	// ListWebhooks lists webhooks by name, then ID.
 	ListWebhooks(ctx context.Context, orgID string, opts ListWebhooksOptions) ([]Webhook, error)
-	// UpdateWebhook cannot change the org, ID, creator or creation time.
+	// UpdateWebhook cannot change the org, ID, creator or creation time. It
+	// fails with a *ReferenceError when update binds a connection that does
+	// not exist.
 	UpdateWebhook(ctx context.Context, orgID, id string, update func(*Webhook) error) (Webhook, error)
 	// DeleteWebhook deletes a webhook and its deliveries.
 	DeleteWebhook(ctx context.Context, orgID, id string) error
@@ -264,6 +272,20 @@ type Store interface {
 // ErrInUse is returned when a record cannot be deleted because others refer
 // to it.
 var ErrInUse = errors.New("in use")
+
+// ReferenceError is returned when a record being created or updated refers
+// to another record that does not exist, such as a connection's application
+// that a concurrent request deleted. It wraps ErrNotFound.
+type ReferenceError struct {
+	Kind string // "application", "connection" or "user"
+	ID   string
+}
+
+func (e *ReferenceError) Error() string {
+	return fmt.Sprintf("%s %q: %v", e.Kind, e.ID, ErrNotFound)
+}
+
+func (e *ReferenceError) Unwrap() error { return ErrNotFound }
 
 // ErrLeaseLost is returned by FinishDelivery when the caller no longer
 // holds the delivery's lease.

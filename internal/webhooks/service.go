@@ -155,6 +155,9 @@ func (s *Service) Create(ctx context.Context, actor connections.Actor, in Input)
 		}
 	}
 	if err := s.store.CreateWebhook(ctx, hook); err != nil {
+		if prob := connections.ReferenceProblem(err, actor, link); prob != nil {
+			return Webhook{}, "", prob
+		}
 		return Webhook{}, "", fmt.Errorf("storing webhook %q: %w", hook.Name, err)
 	}
 	s.logger.InfoContext(ctx, "webhook created", "org_id", hook.OrgID, "webhook_id", hook.ID, "user_id", actor.UserID)
@@ -388,6 +391,9 @@ func (s *Service) Update(ctx context.Context, actor connections.Actor, id string
 		}
 		return nil
 	})
+	if prob := connections.ReferenceProblem(err, actor, link); prob != nil {
+		return Webhook{}, "", prob
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return Webhook{}, "", problem.NotFound("webhook_not_found", "webhook %q not found; list webhooks with GET /v1/webhooks", id)
 	}

@@ -25,8 +25,12 @@ func scanApplication(row pgx.Row) (store.Application, error) {
 
 // CreateApplication inserts an application. When it is the default, the
 // service's other applications stop being default in the same transaction.
+// A custom service is locked first, as CreateConnection locks it.
 func (s *Store) CreateApplication(ctx context.Context, a store.Application) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockCustomService(ctx, tx, a.OrgID, a.ServiceKey); err != nil {
+			return err
+		}
 		if a.Default {
 			if err := clearDefault(ctx, tx, a.OrgID, a.ServiceKey, a.ID); err != nil {
 				return err
@@ -123,10 +127,9 @@ func (s *Store) UpdateApplication(ctx context.Context, orgID, id string, update 
 	return result, err
 }
 
-// DeleteApplication deletes an application no connection uses.
-//
-// NOTE: the application's row lock does not stop another instance from
-// creating a connection that uses it between the check and the delete.
+// DeleteApplication deletes an application no connection uses. It counts
+// the uses under the application's row lock, which a connection that names
+// the application waits for.
 func (s *Store) DeleteApplication(ctx context.Context, orgID, id string) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT id FROM applications WHERE org_id = $1 AND id = $2 FOR UPDATE`, orgID, id); err != nil {

@@ -26,19 +26,37 @@ func scanConnection(row pgx.Row) (store.Connection, error) {
 	return c, nil
 }
 
-// CreateConnection inserts a connection.
+// CreateConnection inserts a connection. It first locks the connection's
+// application and owner, so neither can be deleted before the commit, and
+// fails with a *store.ReferenceError when one of them is gone. It locks a
+// custom service too.
 func (s *Store) CreateConnection(ctx context.Context, c store.Connection) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO connections (`+connectionColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		c.OrgID, c.ID, c.LinkName, c.Name, c.Description, c.ServiceKey, c.ApplicationID, columns.EncodeJSON(nonNil(c.Scopes)),
-		c.UseLoginUserCredentials, c.OwnerID, columns.FormatTime(c.CreatedAt), columns.FormatTime(c.UpdatedAt), c.Region)
-	if isUniqueViolation(err) {
-		return fmt.Errorf("connection %q: %w", c.LinkName, store.ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("inserting connection %q: %w", c.LinkName, err)
-	}
-	return nil
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockCustomService(ctx, tx, c.OrgID, c.ServiceKey); err != nil {
+			return err
+		}
+		if c.ApplicationID != "" {
+			if err := lockReference(ctx, tx, lockApplicationQuery, "application", c.OrgID, c.ApplicationID); err != nil {
+				return err
+			}
+		}
+		if c.OwnerID != "" {
+			if err := lockReference(ctx, tx, lockUserQuery, "user", c.OrgID, c.OwnerID); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO connections (`+connectionColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			c.OrgID, c.ID, c.LinkName, c.Name, c.Description, c.ServiceKey, c.ApplicationID, columns.EncodeJSON(nonNil(c.Scopes)),
+			c.UseLoginUserCredentials, c.OwnerID, columns.FormatTime(c.CreatedAt), columns.FormatTime(c.UpdatedAt), c.Region)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("connection %q: %w", c.LinkName, store.ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("inserting connection %q: %w", c.LinkName, err)
+		}
+		return nil
+	})
 }
 
 // GetConnection returns a connection by link name.
@@ -90,7 +108,8 @@ func (s *Store) ListConnections(ctx context.Context, orgID string, opts store.Li
 // UpdateConnection runs update on a connection and its credentials, stores
 // the connection and returns the stored connection. It locks the
 // connection's row for update and its credentials' rows for share, so the
-// credentials passed to update cannot change until the commit. The org,
+// credentials passed to update cannot change until the commit. A changed
+// application is locked as CreateConnection locks it. The org,
 // ID, link name, service, owner and creation time cannot change.
 func (s *Store) UpdateConnection(ctx context.Context, orgID, linkName string, update func(*store.Connection, []store.Credential) error) (store.Connection, error) {
 	var result store.Connection
@@ -109,6 +128,11 @@ func (s *Store) UpdateConnection(ctx context.Context, orgID, linkName string, up
 		if err := update(&c, creds); err != nil {
 			return err
 		}
+		if c.ApplicationID != "" && c.ApplicationID != current.ApplicationID {
+			if err := lockReference(ctx, tx, lockApplicationQuery, "application", orgID, c.ApplicationID); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.Exec(ctx, `UPDATE connections SET name = $1, description = $2, application_id = $3, scopes = $4,
 			use_login_user_credentials = $5, updated_at = $6 WHERE org_id = $7 AND id = $8`,
 			c.Name, c.Description, c.ApplicationID, columns.EncodeJSON(nonNil(c.Scopes)), c.UseLoginUserCredentials,
@@ -125,10 +149,8 @@ func (s *Store) UpdateConnection(ctx context.Context, orgID, linkName string, up
 
 // DeleteConnection deletes a connection; its credentials and OAuth states go
 // with it through ON DELETE CASCADE. A webhook bound to it keeps it, checked
-// in the same transaction.
-//
-// NOTE: the connection's row lock does not stop another instance from
-// binding a webhook to it between the check and the delete.
+// in the same transaction, under the connection's row lock, which a webhook
+// bound to it waits for.
 func (s *Store) DeleteConnection(ctx context.Context, orgID, linkName string) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT id FROM connections WHERE org_id = $1 AND link_name = $2 FOR UPDATE`, orgID, linkName); err != nil {

@@ -87,11 +87,8 @@ func (s *Store) UpdateService(ctx context.Context, orgID, key string, update fun
 }
 
 // DeleteService deletes a custom service that no application or connection
-// uses.
-//
-// NOTE: unlike SQLite's database-wide write lock, the service's row lock
-// does not stop another instance from creating an application or
-// connection of the service between the check and the delete.
+// uses. The uses are counted under the service's row lock, which a new
+// application or connection of the service waits for.
 func (s *Store) DeleteService(ctx context.Context, orgID, key string) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		// Uses are counted before the existence check, as in the SQLite

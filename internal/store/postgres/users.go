@@ -47,11 +47,9 @@ func (s *Store) UpdateUser(ctx context.Context, orgID, userID string, update fun
 // DeleteUser deletes a user who owns no connection and created no webhook,
 // with the user's API tokens, credentials, pending OAuth states and web
 // sessions, in one transaction. Deleting the states stops an authorization started earlier
-// from storing a credential for a user who is gone.
-//
-// NOTE: the user's row lock does not stop another instance from creating a
-// connection or webhook for the user between the check and the delete,
-// because those inserts do not lock the user.
+// from storing a credential for a user who is gone. The connections and
+// webhooks are counted under the user's row lock, which a new connection or
+// webhook of the user waits for.
 func (s *Store) DeleteUser(ctx context.Context, orgID, userID string) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var locked string

@@ -36,20 +36,34 @@ func encodeHeaders(headers map[string]string) string {
 	return columns.EncodeJSON(headers)
 }
 
-// CreateWebhook inserts a webhook.
+// CreateWebhook inserts a webhook. It first locks the webhook's connection
+// and creator, so neither can be deleted before the commit, and fails with
+// a *store.ReferenceError when one of them is gone.
 func (s *Store) CreateWebhook(ctx context.Context, w store.Webhook) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-		w.OrgID, w.ID, w.Name, w.URL, w.Method, encodeHeaders(w.Headers), w.Body, w.ConnectionID, columns.EncodeJSON(nonNil(w.Events)),
-		w.Enabled, w.MaxAttempts, w.SecretSealed, w.CreatedBy, columns.FormatTime(w.CreatedAt), columns.FormatTime(w.UpdatedAt),
-		w.PreviousSecretSealed, columns.FormatTime(w.PreviousSecretUntil), w.DisabledReason)
-	if isUniqueViolation(err) {
-		return fmt.Errorf("webhook %q: %w", w.ID, store.ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("inserting webhook %q: %w", w.Name, err)
-	}
-	return nil
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if w.ConnectionID != "" {
+			if err := lockReference(ctx, tx, lockConnectionQuery, "connection", w.OrgID, w.ConnectionID); err != nil {
+				return err
+			}
+		}
+		if w.CreatedBy != "" {
+			if err := lockReference(ctx, tx, lockUserQuery, "user", w.OrgID, w.CreatedBy); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+			w.OrgID, w.ID, w.Name, w.URL, w.Method, encodeHeaders(w.Headers), w.Body, w.ConnectionID, columns.EncodeJSON(nonNil(w.Events)),
+			w.Enabled, w.MaxAttempts, w.SecretSealed, w.CreatedBy, columns.FormatTime(w.CreatedAt), columns.FormatTime(w.UpdatedAt),
+			w.PreviousSecretSealed, columns.FormatTime(w.PreviousSecretUntil), w.DisabledReason)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("webhook %q: %w", w.ID, store.ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("inserting webhook %q: %w", w.Name, err)
+		}
+		return nil
+	})
 }
 
 // GetWebhook returns a webhook by ID.
@@ -85,8 +99,9 @@ func (s *Store) ListWebhooks(ctx context.Context, orgID string, opts store.ListW
 }
 
 // UpdateWebhook runs update on a webhook whose row it locks, stores the
-// result and returns the stored webhook. The org, ID, creator and creation
-// time cannot change.
+// result and returns the stored webhook. A newly bound connection is locked
+// as CreateWebhook locks it. The org, ID, creator and creation time cannot
+// change.
 func (s *Store) UpdateWebhook(ctx context.Context, orgID, id string, update func(*store.Webhook) error) (store.Webhook, error) {
 	var result store.Webhook
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -98,6 +113,11 @@ func (s *Store) UpdateWebhook(ctx context.Context, orgID, id string, update func
 		w := current
 		if err := update(&w); err != nil {
 			return err
+		}
+		if w.ConnectionID != "" && w.ConnectionID != current.ConnectionID {
+			if err := lockReference(ctx, tx, lockConnectionQuery, "connection", orgID, w.ConnectionID); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE webhooks SET name = $1, url = $2, method = $3, headers = $4, body = $5,
 			connection_id = $6, events = $7, enabled = $8, max_attempts = $9, secret_sealed = $10, updated_at = $11,

@@ -87,6 +87,10 @@ func seedDeliveries(t *testing.T, s *sqlite.Store, n int) []string {
 	if err := s.CreateOrg(ctx, org); err != nil {
 		t.Fatalf("CreateOrg() error = %v", err)
 	}
+	user := store.User{OrgID: org.ID, ID: "user-1", Username: "alice", Role: store.RoleDeveloper, CreatedAt: created}
+	if err := s.CreateUser(ctx, user); err != nil {
+		t.Fatalf("CreateUser() error = %v", err)
+	}
 	hook := store.Webhook{OrgID: org.ID, ID: "hook-1", Name: "hook", URL: "https://desk.example/", Method: "POST",
 		Enabled: true, CreatedBy: "user-1", CreatedAt: created, UpdatedAt: created}
 	if err := s.CreateWebhook(ctx, hook); err != nil {

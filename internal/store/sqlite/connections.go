@@ -27,18 +27,32 @@ func scanConnection(row interface{ Scan(...any) error }) (store.Connection, erro
 	return c, nil
 }
 
-// CreateConnection inserts a connection.
+// CreateConnection inserts a connection. It fails with a
+// *store.ReferenceError when the connection's application or owner does not
+// exist.
 func (s *Store) CreateConnection(ctx context.Context, c store.Connection) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO connections (`+connectionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.OrgID, c.ID, c.LinkName, c.Name, c.Description, c.ServiceKey, c.ApplicationID, columns.EncodeJSON(nonNil(c.Scopes)),
-		boolInt(c.UseLoginUserCredentials), c.OwnerID, columns.FormatTime(c.CreatedAt), columns.FormatTime(c.UpdatedAt), c.Region)
-	if isUniqueViolation(err) {
-		return fmt.Errorf("connection %q: %w", c.LinkName, store.ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("inserting connection %q: %w", c.LinkName, err)
-	}
-	return nil
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if c.ApplicationID != "" {
+			if err := checkReference(ctx, tx, applicationExistsQuery, "application", c.OrgID, c.ApplicationID); err != nil {
+				return err
+			}
+		}
+		if c.OwnerID != "" {
+			if err := checkReference(ctx, tx, userExistsQuery, "user", c.OrgID, c.OwnerID); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO connections (`+connectionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.OrgID, c.ID, c.LinkName, c.Name, c.Description, c.ServiceKey, c.ApplicationID, columns.EncodeJSON(nonNil(c.Scopes)),
+			boolInt(c.UseLoginUserCredentials), c.OwnerID, columns.FormatTime(c.CreatedAt), columns.FormatTime(c.UpdatedAt), c.Region)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("connection %q: %w", c.LinkName, store.ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("inserting connection %q: %w", c.LinkName, err)
+		}
+		return nil
+	})
 }
 
 func nonNil(s []string) []string {
@@ -107,8 +121,10 @@ func (s *Store) ListConnections(ctx context.Context, orgID string, opts store.Li
 }
 
 // UpdateConnection runs update on a connection and its credentials, stores
-// the connection and returns the stored connection. The org, ID, link name,
-// service, owner and creation time cannot change.
+// the connection and returns the stored connection. It fails with a
+// *store.ReferenceError when update sets an application that does not
+// exist. The org, ID, link name, service, owner and creation time cannot
+// change.
 func (s *Store) UpdateConnection(ctx context.Context, orgID, linkName string, update func(*store.Connection, []store.Credential) error) (store.Connection, error) {
 	var result store.Connection
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -124,6 +140,11 @@ func (s *Store) UpdateConnection(ctx context.Context, orgID, linkName string, up
 		c := current
 		if err := update(&c, creds); err != nil {
 			return err
+		}
+		if c.ApplicationID != "" && c.ApplicationID != current.ApplicationID {
+			if err := checkReference(ctx, tx, applicationExistsQuery, "application", orgID, c.ApplicationID); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE connections SET name = ?, description = ?, application_id = ?, scopes = ?,
 			use_login_user_credentials = ?, updated_at = ? WHERE org_id = ? AND id = ?`,

@@ -37,19 +37,32 @@ func encodeHeaders(headers map[string]string) string {
 	return columns.EncodeJSON(headers)
 }
 
-// CreateWebhook inserts a webhook.
+// CreateWebhook inserts a webhook. It fails with a *store.ReferenceError
+// when the webhook's connection or creator does not exist.
 func (s *Store) CreateWebhook(ctx context.Context, w store.Webhook) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		w.OrgID, w.ID, w.Name, w.URL, w.Method, encodeHeaders(w.Headers), w.Body, w.ConnectionID, columns.EncodeJSON(nonNil(w.Events)),
-		boolInt(w.Enabled), w.MaxAttempts, w.SecretSealed, w.CreatedBy, columns.FormatTime(w.CreatedAt), columns.FormatTime(w.UpdatedAt),
-		w.PreviousSecretSealed, columns.FormatTime(w.PreviousSecretUntil), w.DisabledReason)
-	if isUniqueViolation(err) {
-		return fmt.Errorf("webhook %q: %w", w.ID, store.ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("inserting webhook %q: %w", w.Name, err)
-	}
-	return nil
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if w.ConnectionID != "" {
+			if err := checkReference(ctx, tx, connectionExistsQuery, "connection", w.OrgID, w.ConnectionID); err != nil {
+				return err
+			}
+		}
+		if w.CreatedBy != "" {
+			if err := checkReference(ctx, tx, userExistsQuery, "user", w.OrgID, w.CreatedBy); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			w.OrgID, w.ID, w.Name, w.URL, w.Method, encodeHeaders(w.Headers), w.Body, w.ConnectionID, columns.EncodeJSON(nonNil(w.Events)),
+			boolInt(w.Enabled), w.MaxAttempts, w.SecretSealed, w.CreatedBy, columns.FormatTime(w.CreatedAt), columns.FormatTime(w.UpdatedAt),
+			w.PreviousSecretSealed, columns.FormatTime(w.PreviousSecretUntil), w.DisabledReason)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("webhook %q: %w", w.ID, store.ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("inserting webhook %q: %w", w.Name, err)
+		}
+		return nil
+	})
 }
 
 // GetWebhook returns a webhook by ID.
@@ -106,6 +119,11 @@ func (s *Store) UpdateWebhook(ctx context.Context, orgID, id string, update func
 		w := current
 		if err := update(&w); err != nil {
 			return err
+		}
+		if w.ConnectionID != "" && w.ConnectionID != current.ConnectionID {
+			if err := checkReference(ctx, tx, connectionExistsQuery, "connection", orgID, w.ConnectionID); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET name = ?, url = ?, method = ?, headers = ?, body = ?,
 			connection_id = ?, events = ?, enabled = ?, max_attempts = ?, secret_sealed = ?, updated_at = ?,

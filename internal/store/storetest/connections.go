@@ -15,7 +15,7 @@ func testConnections(t *testing.T, s store.Store) {
 		org := createOrg(t, s)
 		user := createUser(t, s, org.ID, "alice")
 		conn := newConnection(org.ID, "crm", "acme_devices", user.ID)
-		conn.ApplicationID = uniqueID("app")
+		conn.ApplicationID = createApplication(t, s, org.ID, "acme_devices", false).ID
 		conn.UseLoginUserCredentials = true
 		createConnection(t, s, conn)
 
@@ -102,6 +102,7 @@ func testConnections(t *testing.T, s store.Store) {
 		alice := createUser(t, s, org.ID, "alice")
 		bob := createUser(t, s, org.ID, "bob")
 		conn := createConnection(t, s, newConnection(org.ID, "crm", "acme_devices", alice.ID))
+		newApp := createApplication(t, s, org.ID, "acme_devices", false)
 		aliceCred := putCredential(t, s, newCredential(org.ID, conn.ID, alice.ID))
 		bobCred := newCredential(org.ID, conn.ID, bob.ID)
 		bobCred.Status = store.StatusNeedsReauth
@@ -113,7 +114,7 @@ func testConnections(t *testing.T, s store.Store) {
 			passed = slices.Clone(creds)
 			current.Name = "CRM"
 			current.Description = "Sales CRM"
-			current.ApplicationID = "app_new"
+			current.ApplicationID = newApp.ID
 			current.Scopes = []string{"contacts.read"}
 			current.UseLoginUserCredentials = true
 			current.UpdatedAt = at(time.Hour)
@@ -136,7 +137,7 @@ func testConnections(t *testing.T, s store.Store) {
 		want := conn
 		want.Name = "CRM"
 		want.Description = "Sales CRM"
-		want.ApplicationID = "app_new"
+		want.ApplicationID = newApp.ID
 		want.Scopes = []string{"contacts.read"}
 		want.UseLoginUserCredentials = true
 		want.UpdatedAt = at(time.Hour)

@@ -88,6 +88,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LoginFailures", testLoginFailures},
 		{"ConnectionUses", testConnectionUses},
 		{"CacheGeneration", testCacheGeneration},
+		{"DeleteRaces", testDeleteRaces},
 	}
 	for _, group := range groups {
 		t.Run(group.name, func(t *testing.T) {
@@ -146,7 +147,14 @@ func newOrg() store.Org {
 
 func createUser(t *testing.T, s store.Store, orgID, username string) store.User {
 	t.Helper()
-	user := store.User{OrgID: orgID, ID: uniqueID("user"), Username: username, Role: store.RoleDeveloper, CreatedAt: at(0)}
+	return createUserWithID(t, s, orgID, uniqueID("user"), username)
+}
+
+// createUserWithID creates a user with a given ID, such as the ID of a user
+// of another org.
+func createUserWithID(t *testing.T, s store.Store, orgID, id, username string) store.User {
+	t.Helper()
+	user := store.User{OrgID: orgID, ID: id, Username: username, Role: store.RoleDeveloper, CreatedAt: at(0)}
 	if err := s.CreateUser(t.Context(), user); err != nil {
 		t.Fatalf("CreateUser(%q) error = %v", username, err)
 	}

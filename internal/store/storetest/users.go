@@ -244,6 +244,7 @@ func testUserChanges(t *testing.T, s store.Store) {
 		bob := createUser(t, s, org.ID, "bob")
 		// A webhook of another org that names bob's ID does not count.
 		other := createOrg(t, s)
+		createUserWithID(t, s, other.ID, bob.ID, "bob")
 		createWebhook(t, s, newWebhook(other.ID, bob.ID))
 
 		if err := s.DeleteUser(t.Context(), org.ID, bob.ID); err != nil {

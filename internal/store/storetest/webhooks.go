@@ -106,7 +106,7 @@ func testWebhooks(t *testing.T, s store.Store) {
 
 	t.Run("empty headers and events", func(t *testing.T) {
 		org := createOrg(t, s)
-		hook := newWebhook(org.ID, "user-1")
+		hook := newWebhook(org.ID, createUser(t, s, org.ID, "alice").ID)
 		hook.Headers = nil
 		hook.Events = nil
 		hook.Body = ""
@@ -271,6 +271,7 @@ func testWebhooks(t *testing.T, s store.Store) {
 	t.Run("other org", func(t *testing.T) {
 		org, user, hook := webhookFixture(t, s)
 		other := createOrg(t, s)
+		createUserWithID(t, s, other.ID, user.ID, user.Username)
 		createWebhook(t, s, newWebhook(other.ID, user.ID))
 		called := false
 
