@@ -41,9 +41,9 @@ const (
 
 // startTimeout bounds the wait for the server's ready line. It leaves room
 // for a loaded machine, because a start normally takes well under a second.
-// A server that is not ready by then is stopped and started once more: in
-// a full parallel test run a node process once printed nothing for 90 s,
-// and a rerun of the same test started it in under a second.
+// A server that is not ready by then is stopped and started once more. In
+// a full parallel test run a node process once printed nothing for 90 s.
+// A rerun of the same test started it in under a second.
 const startTimeout = 45 * time.Second
 
 // errNotReady is returned by runServer when the ready line did not come

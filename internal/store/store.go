@@ -471,8 +471,8 @@ type Webhook struct {
 	// requests carry its signature too until PreviousSecretUntil.
 	PreviousSecretSealed string
 	PreviousSecretUntil  time.Time
-	// DisabledReason says why plugboard disabled the webhook by itself;
-	// empty while enabled or when a member disabled it.
+	// DisabledReason is why plugboard disabled the webhook by itself. It is
+	// empty while the webhook is enabled or when a member disabled it.
 	DisabledReason string
 	// CreatedBy is the member the webhook runs as, which decides whose
 	// credential a shared connection uses.

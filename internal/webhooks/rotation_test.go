@@ -44,7 +44,7 @@ func TestRotatedSecretSignsDuringGrace(t *testing.T) {
 	verifySignature(t, fresh, reqs[1])
 }
 
-// TestGoneReceiverDisablesWebhook checks that a 410 Gone answer fails the
+// TestGoneReceiverDisablesWebhook checks that a 410 Gone response fails the
 // delivery at once and disables the webhook with a reason, and that
 // enabling it again clears the reason.
 func TestGoneReceiverDisablesWebhook(t *testing.T) {

@@ -433,8 +433,8 @@ func (s *Service) Delete(ctx context.Context, actor connections.Actor, id string
 const SecretGrace = 24 * time.Hour
 
 // RotateSecret replaces the signing secret of an unbound webhook and
-// returns the new one. For SecretGrace requests carry the signatures of
-// both secrets, as the Standard Webhooks specification allows; rotating
+// returns the new one. For SecretGrace, requests carry the signatures of
+// both secrets, as the Standard Webhooks specification allows. Rotating
 // again within the grace ends the oldest secret at once.
 func (s *Service) RotateSecret(ctx context.Context, actor connections.Actor, id string) (Webhook, secrets.Secret, error) {
 	current, err := s.webhook(ctx, actor.OrgID, id)

@@ -279,11 +279,11 @@ func (w *Worker) finish(ctx context.Context, cfg *workerConfig, logger *slog.Log
 	}
 }
 
-// disableGone disables a webhook whose receiver answered 410 Gone, which
-// says the endpoint is gone for good; its pending deliveries then fail
-// without being sent. A member enables it again by updating it.
+// disableGone disables a webhook whose receiver returned 410 Gone, the
+// status for an endpoint removed for good. Its pending deliveries then fail
+// without being sent, until a member enables the webhook again.
 func (w *Worker) disableGone(ctx context.Context, logger *slog.Logger, hook store.Webhook, now time.Time) {
-	reason := "the receiver answered 410 Gone at " + now.UTC().Format(time.RFC3339) + "; enable the webhook again once its URL works"
+	reason := "the receiver returned 410 Gone at " + now.UTC().Format(time.RFC3339) + "; enable the webhook again once its URL works"
 	_, err := w.Store.UpdateWebhook(ctx, hook.OrgID, hook.ID, func(h *store.Webhook) error {
 		if !h.Enabled {
 			return errAlreadyDisabled
@@ -294,9 +294,9 @@ func (w *Worker) disableGone(ctx context.Context, logger *slog.Logger, hook stor
 	switch {
 	case errors.Is(err, errAlreadyDisabled), errors.Is(err, store.ErrNotFound):
 	case err != nil:
-		logger.ErrorContext(ctx, "disabling a gone webhook failed", "err", err)
+		logger.ErrorContext(ctx, "disabling a gone webhook failed", "org_id", hook.OrgID, "webhook_id", hook.ID, "err", err)
 	default:
-		logger.WarnContext(ctx, "webhook disabled: its receiver answered 410 Gone")
+		logger.WarnContext(ctx, "webhook disabled: its receiver returned 410 Gone", "org_id", hook.OrgID, "webhook_id", hook.ID)
 	}
 }
 

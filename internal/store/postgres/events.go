@@ -70,8 +70,8 @@ func (s *Store) GetEvent(ctx context.Context, orgID, id string) (store.Event, er
 }
 
 // DeleteOldEvents deletes up to limit events created before before, with
-// their deliveries, in one statement; events with a pending delivery stay,
-// and events another instance is deleting at the same time are skipped.
+// their deliveries, in one statement. Events with a pending delivery stay,
+// and events that another instance is deleting at the same time are skipped.
 func (s *Store) DeleteOldEvents(ctx context.Context, before time.Time, limit int) (int, error) {
 	tag, err := s.pool.Exec(ctx, `WITH old AS (
 			SELECT org_id, id FROM events
