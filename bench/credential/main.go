@@ -50,10 +50,7 @@ const (
 func main() {
 	role := flag.String("role", "", "internal: run as a child server role (oauth or static)")
 	addr := flag.String("addr", "127.0.0.1:0", "internal: address a child role listens on")
-	duration := flag.Duration("duration", 4*time.Second, "measured time of each run")
-	warmup := flag.Duration("warmup", 500*time.Millisecond, "unrecorded time before each run")
-	rounds := flag.Int("rounds", 3, "how many times every configuration runs, interleaved")
-	connsFlag := flag.String("conns", "1,10,50", "comma-separated concurrent connection counts")
+	roundFlags := benchkit.DefineRoundFlags()
 	flag.Parse()
 
 	switch *role {
@@ -66,13 +63,13 @@ func main() {
 		log.Fatalf("unknown -role %q; use oauth or static", *role)
 	}
 
-	conns, err := benchkit.ParseConns(*connsFlag)
+	rounds, err := roundFlags.Rounds()
 	if err != nil {
 		log.Fatal(err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, conns, *rounds, *warmup, *duration); err != nil {
+	if err := run(ctx, rounds); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -121,7 +118,7 @@ func staticCredential() http.Handler {
 	})
 }
 
-func run(ctx context.Context, conns []int, rounds int, warmup, duration time.Duration) error {
+func run(ctx context.Context, rounds benchkit.Rounds) error {
 	dir, err := os.MkdirTemp("", "plugboard-bench-credential-")
 	if err != nil {
 		return fmt.Errorf("creating work folder: %w", err)
@@ -143,53 +140,30 @@ func run(ctx context.Context, conns []int, rounds int, warmup, duration time.Dur
 		return err
 	}
 	defer pb.Stop()
-	for _, p := range []*benchkit.Process{oauth, static, pb} {
-		fmt.Fprintf(os.Stderr, "%s: pid %d at %s\n", p.Name, p.PID(), p.Addr)
-	}
+	benchkit.LogProcesses(oauth, static, pb)
 
 	link, readToken, err := connectOAuth(ctx, pb.Addr, "http://"+oauth.Addr)
 	if err != nil {
 		return err
 	}
 
-	type config struct {
-		name string
-		load benchkit.Load
-	}
-	configs := []config{
-		{"static", benchkit.Load{
-			URL:    "http://" + static.Addr + "/v1/connections/" + link + "/credential",
-			Header: http.Header{"Authorization": {"Bearer " + staticToken}},
+	configs := []benchkit.Config{
+		{Name: "static", Load: benchkit.Load{
+			URL:        "http://" + static.Addr + "/v1/connections/" + link + "/credential",
+			Header:     http.Header{"Authorization": {"Bearer " + staticToken}},
+			WantStatus: http.StatusOK,
 		}},
-		{"plugboard", benchkit.Load{
-			URL:    "http://" + pb.Addr + "/v1/connections/" + link + "/credential",
-			Header: http.Header{"Authorization": {"Bearer " + readToken}},
+		{Name: "plugboard", Load: benchkit.Load{
+			URL:        "http://" + pb.Addr + "/v1/connections/" + link + "/credential",
+			Header:     http.Header{"Authorization": {"Bearer " + readToken}},
+			WantStatus: http.StatusOK,
 		}},
 	}
-	names := []string{"static", "plugboard"}
-
-	var samples []benchkit.Sample
-	for round := 1; round <= rounds; round++ {
-		for _, n := range conns {
-			for _, c := range configs {
-				load := c.load
-				load.Connections, load.Warmup, load.Duration = n, warmup, duration
-				load.WantStatus = http.StatusOK
-				res, err := benchkit.Run(ctx, load)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(os.Stderr, "round %d conns %d %-9s %8.0f req/s p50 %s p99 %s errors %d %s\n",
-					round, n, c.name, res.RPS(), benchkit.Micros(res.P50), benchkit.Micros(res.P99), res.Errors, res.FirstError)
-				samples = append(samples, benchkit.Sample{Config: c.name, Connections: n, Round: round, Result: res})
-			}
-		}
+	samples, err := benchkit.RunRounds(ctx, rounds, configs)
+	if err != nil {
+		return err
 	}
-
-	fmt.Printf("## Credential fetch: medians of %d rounds of %s (after %s warm-up)\n\n", rounds, duration, warmup)
-	benchkit.WriteSummary(os.Stdout, benchkit.Summarize(samples, names, conns), []string{"static"})
-	fmt.Printf("\n## Credential fetch: every run\n\n")
-	benchkit.WriteSamples(os.Stdout, samples)
+	benchkit.WriteReport(os.Stdout, "Credential fetch", rounds, configs, samples, []string{"static"})
 	return nil
 }
 

@@ -26,7 +26,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/plugboard/plugboard/bench/internal/benchkit"
 )
@@ -45,10 +44,7 @@ func main() {
 	role := flag.String("role", "", "internal: run as a child server role (upstream, bare or bare-pooled)")
 	addr := flag.String("addr", "127.0.0.1:0", "internal: address a child role listens on")
 	upstream := flag.String("upstream", "", "internal: upstream base URL of the bare proxy role")
-	duration := flag.Duration("duration", 4*time.Second, "measured time of each run")
-	warmup := flag.Duration("warmup", 500*time.Millisecond, "unrecorded time before each run")
-	rounds := flag.Int("rounds", 3, "how many times every configuration runs, interleaved")
-	connsFlag := flag.String("conns", "1,10,50", "comma-separated concurrent connection counts")
+	roundFlags := benchkit.DefineRoundFlags()
 	flag.Parse()
 
 	switch *role {
@@ -63,13 +59,13 @@ func main() {
 		log.Fatalf("unknown -role %q; use upstream, bare or bare-pooled", *role)
 	}
 
-	conns, err := benchkit.ParseConns(*connsFlag)
+	rounds, err := roundFlags.Rounds()
 	if err != nil {
 		log.Fatal(err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, conns, *rounds, *warmup, *duration); err != nil {
+	if err := run(ctx, rounds); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -121,7 +117,7 @@ func pooledTransport() *http.Transport {
 	return t
 }
 
-func run(ctx context.Context, conns []int, rounds int, warmup, duration time.Duration) error {
+func run(ctx context.Context, rounds benchkit.Rounds) error {
 	dir, err := os.MkdirTemp("", "plugboard-bench-proxy-")
 	if err != nil {
 		return fmt.Errorf("creating work folder: %w", err)
@@ -150,55 +146,30 @@ func run(ctx context.Context, conns []int, rounds int, warmup, duration time.Dur
 		return err
 	}
 	defer pb.Stop()
-	for _, p := range []*benchkit.Process{upstream, bare, pooled, pb} {
-		fmt.Fprintf(os.Stderr, "%s: pid %d at %s\n", p.Name, p.PID(), p.Addr)
-	}
+	benchkit.LogProcesses(upstream, bare, pooled, pb)
 
 	link, callerToken, err := createConnection(ctx, pb.Addr, upstreamURL)
 	if err != nil {
 		return err
 	}
 
-	type config struct {
-		name string
-		load benchkit.Load
-	}
-	configs := []config{
-		{"direct", benchkit.Load{URL: upstreamURL + upstreamDoc, Header: http.Header{apiKeyName: {apiKey}}}},
-		{"bare", benchkit.Load{URL: "http://" + bare.Addr + upstreamDoc}},
-		{"bare-pooled", benchkit.Load{URL: "http://" + pooled.Addr + upstreamDoc}},
-		{"plugboard", benchkit.Load{
+	configs := []benchkit.Config{
+		{Name: "direct", Load: benchkit.Load{URL: upstreamURL + upstreamDoc, Header: http.Header{apiKeyName: {apiKey}}}},
+		{Name: "bare", Load: benchkit.Load{URL: "http://" + bare.Addr + upstreamDoc}},
+		{Name: "bare-pooled", Load: benchkit.Load{URL: "http://" + pooled.Addr + upstreamDoc}},
+		{Name: "plugboard", Load: benchkit.Load{
 			URL:    "http://" + pb.Addr + "/v1/connections/" + link + "/proxy" + upstreamDoc,
 			Header: http.Header{"Authorization": {"Bearer " + callerToken}},
 		}},
 	}
-	var names []string
-	for _, c := range configs {
-		names = append(names, c.name)
+	for i := range configs {
+		configs[i].Load.WantStatus, configs[i].Load.WantBytes = http.StatusOK, bodySize
 	}
-
-	var samples []benchkit.Sample
-	for round := 1; round <= rounds; round++ {
-		for _, n := range conns {
-			for _, c := range configs {
-				load := c.load
-				load.Connections, load.Warmup, load.Duration = n, warmup, duration
-				load.WantStatus, load.WantBytes = http.StatusOK, bodySize
-				res, err := benchkit.Run(ctx, load)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(os.Stderr, "round %d conns %d %-11s %8.0f req/s p50 %s p99 %s errors %d %s\n",
-					round, n, c.name, res.RPS(), benchkit.Micros(res.P50), benchkit.Micros(res.P99), res.Errors, res.FirstError)
-				samples = append(samples, benchkit.Sample{Config: c.name, Connections: n, Round: round, Result: res})
-			}
-		}
+	samples, err := benchkit.RunRounds(ctx, rounds, configs)
+	if err != nil {
+		return err
 	}
-
-	fmt.Printf("## Proxy: medians of %d rounds of %s (after %s warm-up)\n\n", rounds, duration, warmup)
-	benchkit.WriteSummary(os.Stdout, benchkit.Summarize(samples, names, conns), []string{"bare", "direct"})
-	fmt.Printf("\n## Proxy: every run\n\n")
-	benchkit.WriteSamples(os.Stdout, samples)
+	benchkit.WriteReport(os.Stdout, "Proxy", rounds, configs, samples, []string{"bare", "direct"})
 	return nil
 }
 

@@ -36,7 +36,7 @@ const DefaultMaxEntries = 10000
 
 // Options configure a Store.
 type Options struct {
-	// MaxEntries bounds the copies of one kind of record kept per org; zero
+	// MaxEntries bounds the copies of one kind of record kept per org. Zero
 	// means DefaultMaxEntries.
 	MaxEntries int
 }
@@ -50,7 +50,7 @@ type Store struct {
 	mu      sync.Mutex
 	orgs    map[string]*orgCache
 	readers map[string]*generationReader
-	// orgsByName holds orgs found by name for the life of the Store,
+	// orgsByName contains the orgs found by name for the life of the Store,
 	// because no store method renames or deletes an org.
 	orgsByName sync.Map // name -> store.Org
 }
@@ -69,16 +69,16 @@ func New(backend store.Store, opts Options) *Store {
 
 type scopeKey struct{}
 
-// scope remembers the cache generation of each org that a request has read.
+// scope stores the cache generation of each org that a request has read.
 type scope struct {
 	mu          sync.Mutex
 	generations map[string]int64
 }
 
 // WithScope returns a context under which the Store may serve reads from
-// its copies. Give each request its own scope: the org generations it reads
-// are reused by every read made with the returned context or one derived
-// from it.
+// its copies. Give each request its own scope, because the org generations
+// it reads are reused by every read made with the returned context or one
+// derived from it.
 func WithScope(ctx context.Context) context.Context {
 	return context.WithValue(ctx, scopeKey{}, &scope{generations: map[string]int64{}})
 }
@@ -106,8 +106,8 @@ func (s *Store) generation(ctx context.Context, sc *scope, orgID string) (int64,
 	return g, nil
 }
 
-// changed records a write to the org made with ctx: the scope reads the
-// generation again, and this instance drops the org's copies at once
+// changed records a write to the org made with ctx. The scope then reads
+// the generation again, and this instance drops the org's copies at once
 // instead of at the next generation read.
 func (s *Store) changed(ctx context.Context, orgID string) {
 	if sc := scopeOf(ctx); sc != nil {
@@ -146,7 +146,7 @@ func (s *Store) orgCache(orgID string) *orgCache {
 // credentialKey names one credential within an org.
 type credentialKey struct{ connectionID, userID string }
 
-// orgCache holds one org's copies, all read at generation or later.
+// orgCache is the set of one org's copies, all read at generation or later.
 type orgCache struct {
 	mu          sync.Mutex
 	generation  int64

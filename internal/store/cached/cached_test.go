@@ -235,7 +235,7 @@ func TestPostgresInstancesInvalidate(t *testing.T) {
 	}
 }
 
-// gatedStore, once armed, holds the result of its next generation read
+// gatedStore, once armed, delays the result of its next generation read
 // until release is closed.
 type gatedStore struct {
 	store.Store
@@ -295,7 +295,7 @@ func TestSharedReadStartsAfterRequest(t *testing.T) {
 		}
 		late <- got
 	}()
-	// The late request is waiting for the running read by now; the test
+	// The late request is waiting for the running read by now. The test
 	// still passes if it arrives after the release.
 	time.Sleep(50 * time.Millisecond)
 	close(gated.release)

@@ -65,8 +65,9 @@ func (s *Store) readGeneration(ctx context.Context, orgID string) (int64, error)
 	}
 }
 
-// startWaitingRead runs after a read ends: it starts the read of the requests
-// that arrived meanwhile, or marks the reader idle when none did.
+// startWaitingRead starts the read of the requests that arrived while the
+// previous read ran, or marks the reader idle when none did. It runs after
+// every read ends.
 func (s *Store) startWaitingRead(reader *generationReader, orgID string) {
 	reader.mu.Lock()
 	batch := reader.waiting

@@ -145,7 +145,7 @@ func cloneCredential(c store.Credential) store.Credential {
 }
 
 // cloneJSONObject copies a decoded JSON object with its nested objects and
-// arrays; the other JSON values are immutable.
+// arrays. The other JSON values are immutable, so the copy shares them.
 func cloneJSONObject(m map[string]any) map[string]any {
 	out := maps.Clone(m)
 	for k, v := range out {

@@ -13,8 +13,9 @@ import (
 // Queries that lock a referenced row FOR KEY SHARE. The deletes of these
 // records lock the row FOR UPDATE before they count its references, so
 // the two transactions run one after the other. A delete that comes second
-// counts the new reference and fails with store.ErrInUse. A reference that
-// comes second finds no row.
+// counts the new reference and fails with store.ErrInUse. An insert of a
+// reference that comes second finds no row and returns a
+// *store.ReferenceError.
 const (
 	lockApplicationQuery = `SELECT id FROM applications WHERE org_id = $1 AND id = $2 FOR KEY SHARE`
 	lockConnectionQuery  = `SELECT id FROM connections WHERE org_id = $1 AND id = $2 FOR KEY SHARE`

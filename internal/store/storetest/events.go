@@ -210,7 +210,7 @@ func testEvents(t *testing.T, s store.Store) {
 func testOldEvents(t *testing.T, s store.Store) {
 	// The events here are dated long before any other test's, because
 	// DeleteOldEvents reaches every org.
-	old := func(event store.Event, days int) store.Event {
+	daysAgo := func(event store.Event, days int) store.Event {
 		event.CreatedAt = at(-time.Duration(days) * 24 * time.Hour)
 		return event
 	}
@@ -218,17 +218,21 @@ func testOldEvents(t *testing.T, s store.Store) {
 
 	org, user, hook := webhookFixture(t, s)
 	other, otherUser, otherHook := webhookFixture(t, s)
-	finished := old(newEvent(org.ID, user.ID), 1003)
+
+	finished := daysAgo(newEvent(org.ID, user.ID), 1003)
 	done := newDelivery(finished, hook.ID)
 	done.Status = store.DeliverySucceeded
 	createEvent(t, s, finished, done)
-	waiting := old(newEvent(org.ID, user.ID), 1002)
+
+	waiting := daysAgo(newEvent(org.ID, user.ID), 1002)
 	createEvent(t, s, waiting, newDelivery(waiting, hook.ID))
-	otherOrg := old(newEvent(other.ID, otherUser.ID), 1001)
+
+	otherOrg := daysAgo(newEvent(other.ID, otherUser.ID), 1001)
 	failed := newDelivery(otherOrg, otherHook.ID)
 	failed.Status = store.DeliveryFailed
 	createEvent(t, s, otherOrg, failed)
-	recent := old(newEvent(org.ID, user.ID), 999)
+
+	recent := daysAgo(newEvent(org.ID, user.ID), 999)
 	createEvent(t, s, recent)
 
 	n, err := s.DeleteOldEvents(t.Context(), cutoff, 1)

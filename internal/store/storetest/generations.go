@@ -23,6 +23,7 @@ func testCacheGeneration(t *testing.T, s store.Store) {
 		}
 		return g
 	}
+
 	if g := generation(uniqueID("org_unknown")); g != 0 {
 		t.Errorf("CacheGeneration(unknown org) = %d, want 0", g)
 	}
@@ -128,13 +129,12 @@ func testCacheGeneration(t *testing.T, s store.Store) {
 	if after := generation(org.ID); after != before {
 		t.Errorf("generation after TouchAPIToken = %d, want %d unchanged", after, before)
 	}
-	cred := newCredential(org.ID, conn.ID, user.ID)
+
 	conn = newConnection(org.ID, "erp", "github", user.ID)
-	cred.ConnectionID = conn.ID
 	if err := s.CreateConnection(ctx, conn); err != nil {
 		t.Fatalf("CreateConnection() error = %v", err)
 	}
-	if err := s.PutCredential(ctx, cred); err != nil {
+	if err := s.PutCredential(ctx, newCredential(org.ID, conn.ID, user.ID)); err != nil {
 		t.Fatalf("PutCredential() error = %v", err)
 	}
 	before = generation(org.ID)
@@ -156,6 +156,7 @@ func testCacheGeneration(t *testing.T, s store.Store) {
 	if after := generation(org.ID); after != before {
 		t.Errorf("generation after a rolled-back update = %d, want %d unchanged", after, before)
 	}
+
 	if after := generation(other.ID); after != otherBefore {
 		t.Errorf("other org's generation = %d, want %d unchanged", after, otherBefore)
 	}

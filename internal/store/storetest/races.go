@@ -121,7 +121,7 @@ func testDeleteRaces(t *testing.T, s store.Store) {
 				case errors.Is(deleteErr, store.ErrInUse) && insertErr == nil:
 					inUse++
 					if err := readReference(); err != nil {
-						t.Errorf("reading the reference after the refused delete: %v", err)
+						t.Errorf("reading the reference after the rejected delete: %v", err)
 					}
 				case deleteErr == nil && errors.Is(insertErr, store.ErrNotFound):
 					notFound++
@@ -129,7 +129,7 @@ func testDeleteRaces(t *testing.T, s store.Store) {
 						t.Errorf("reading the reference after the failed insert: error = %v, want ErrNotFound", err)
 					}
 				default:
-					t.Errorf("delete error = %v, insert error = %v; want one of them ErrInUse or ErrNotFound", deleteErr, insertErr)
+					t.Errorf("delete error = %v, insert error = %v, want one of them ErrInUse or ErrNotFound", deleteErr, insertErr)
 				}
 			}
 			t.Logf("%d iterations: delete in use %d, insert not found %d, both succeeded %d",
