@@ -212,7 +212,7 @@ func TestAuthorizeBoundsStoredValues(t *testing.T) {
 	browser := f.browser(t, &f.user)
 	verifier := "verifier-" + strings.Repeat("i", 43)
 
-	// Anyone who knows the client ID may send authorization requests, and
+	// Any party with the client ID may send authorization requests, and
 	// each is stored, so its values are bounded.
 	for name, change := range map[string]func(*authParams){
 		"long state":     func(p *authParams) { p.state = strings.Repeat("s", 64<<10) },

@@ -86,7 +86,7 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request) {
 }
 
 // answerConsent records the signed-in member's Accept or Deny. Accept lets
-// the op package issue the code; Deny sends access_denied to the client.
+// the op package issue the code, and Deny sends access_denied to the client.
 func (s *Server) answerConsent(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		s.renderError(w, http.StatusBadRequest, "Invalid form", "The form could not be read. Go back and try again.")

@@ -10,8 +10,8 @@ import (
 	"strings"
 )
 
-// Prefixes of the values the authorization server hands out, so secret
-// scanners and the API's authentication can tell them apart from API
+// Prefixes of the values the authorization server issues, so secret
+// scanners and the API's authentication can distinguish them from API
 // tokens (pb_).
 const (
 	// sealedPrefix starts access tokens and authorization codes, which are

@@ -126,7 +126,7 @@ func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorith
 }
 
 // KeySet returns the public keys of every org, which the keys endpoint
-// publishes: one issuer serves every org of the instance.
+// publishes because one issuer serves every org of the instance.
 func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
 	recs, err := s.store.ListAuthzSigningKeys(ctx, "")
 	if err != nil {

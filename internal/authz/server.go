@@ -58,7 +58,7 @@ type Applications interface {
 }
 
 // Hooks connect the consent page to the web UI's sessions. Without
-// SignedIn every visitor is sent to the login page; without CSRFToken and
+// SignedIn every visitor is sent to the login page. Without CSRFToken and
 // CheckCSRF every Accept or Deny is rejected.
 type Hooks struct {
 	// SignedIn returns the member signed in to the web UI.
@@ -73,7 +73,7 @@ type Hooks struct {
 	// belongs to the request's session.
 	CheckCSRF func(r *http.Request) error
 	// Stylesheet is the path of a stylesheet on this instance that the
-	// consent page links to; empty means none.
+	// consent page links to. Empty means none.
 	Stylesheet string
 }
 
@@ -90,7 +90,7 @@ type Options struct {
 	AccessTokenLifetime  time.Duration
 	RefreshTokenLifetime time.Duration
 	Hooks                Hooks
-	// Audit receives an entry for every Accept and Deny; nil drops them.
+	// Audit receives an entry for every Accept and Deny. Nil drops them.
 	Audit connections.AuditRecorder
 }
 
@@ -165,8 +165,8 @@ func New(opts Options) (*Server, error) {
 		op.WithHttpInterceptors(withClientOrg),
 	}
 	if parsed.Scheme == "http" {
-		// The issuer of a plain http public URL, as in development and
-		// tests; the op package otherwise requires https.
+		// A plain http public URL, as in development and tests, needs this
+		// option because the op package otherwise requires https.
 		options = append(options, op.WithAllowInsecure())
 	}
 	s.provider, err = op.NewProvider(config, s.storage, op.StaticIssuer(s.issuer), options...)

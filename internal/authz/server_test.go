@@ -189,8 +189,8 @@ func TestRefreshRotates(t *testing.T) {
 		t.Errorf("VerifyAccessToken(refreshed) before any reuse error = %v", err)
 	}
 
-	// A narrower scope applies to the access token only; the next refresh
-	// may ask for the consented scopes again.
+	// A narrower scope applies to the access token only, and the next
+	// refresh may request the consented scopes again.
 	status, narrow := f.refresh(t, second.str("refresh_token"), "connections.read")
 	if status != http.StatusOK {
 		t.Fatalf("refresh with a narrower scope = %d %v", status, narrow)

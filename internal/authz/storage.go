@@ -46,7 +46,7 @@ func (s *storage) Health(ctx context.Context) error {
 	return s.store.Ping(ctx)
 }
 
-// GetClientByClientID returns a client; an unknown client is a plain
+// GetClientByClientID returns a client. An unknown client is a plain
 // error, which the op package reports as invalid_client.
 func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.Client, error) {
 	rec, err := s.client(ctx, clientID)
@@ -195,7 +195,7 @@ func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 }
 
 // AuthRequestByCode returns the consented request of a code. A code is
-// sealed, so it names its request; the request stores the code's hash.
+// sealed, so it names its request, and the request stores the code's hash.
 //
 // An exchanged code's request is returned too. claimCode then rejects the
 // second exchange and revokes the tokens of the first, as RFC 6749 section
@@ -271,7 +271,7 @@ func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
 
 // DeleteAuthRequest is called once a code is exchanged. It keeps an
 // exchanged request until the request expires, so a second use of its code
-// is recognized; DeleteExpired removes it then.
+// is recognized. DeleteExpired removes it then.
 func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
 	orgID, err := orgOfRequest(id)
 	if err != nil {
@@ -333,7 +333,7 @@ func (s *storage) CreateAccessToken(ctx context.Context, request op.TokenRequest
 }
 
 // CreateAccessAndRefreshTokens stores an access token and a refresh
-// token. Given the current refresh token, it rotates: the old one is
+// token. Given the current refresh token, it rotates it, so the old one is
 // deleted in the same transaction and a second use of it fails.
 func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, request op.TokenRequest, current string) (string, string, time.Time, error) {
 	grant, err := s.grantOf(ctx, request)
@@ -423,8 +423,8 @@ func (s *storage) revokeReusedGrant(ctx context.Context, token string) {
 	s.revokeGrant(ctx, rec.OrgID, rec.GrantID, "refresh token used twice; revoked its grant")
 }
 
-// TerminateSession has nothing to end: the server keeps no login sessions
-// of its own.
+// TerminateSession does nothing, because the server keeps no login
+// sessions of its own.
 func (s *storage) TerminateSession(context.Context, string, string) error {
 	return nil
 }

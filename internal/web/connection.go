@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -79,6 +78,17 @@ type codeSample struct {
 
 func connectFailure(err error) *actionFailure {
 	return &actionFailure{Action: "connect", Message: messageOf(err)}
+}
+
+// actionProblem returns the domain error in err that the connection page
+// shows next to an action. It returns false for a server or not-found
+// error, which the caller returns to the error adapter.
+func actionProblem(err error) (*problem.Error, bool) {
+	p, ok := problem.As(err)
+	if !ok || p.Status >= 500 || p.Status == http.StatusNotFound {
+		return nil, false
+	}
+	return p, true
 }
 
 // messageOf returns a domain error's detail as a sentence for a page.
@@ -207,8 +217,8 @@ func (s *Server) connectConnection(w http.ResponseWriter, r *http.Request, sess 
 func (s *Server) revokeConnection(w http.ResponseWriter, r *http.Request, sess *session) error {
 	link := r.PathValue("link")
 	if _, err := s.conns.Revoke(r.Context(), sess.Actor, link); err != nil {
-		if p, ok := problem.As(err); ok && p.Status < 500 && p.Status != http.StatusNotFound {
-			return s.renderConnection(w, r, sess, link, p.Status, &actionFailure{Action: "revoke", Message: messageOf(err)})
+		if p, ok := actionProblem(err); ok {
+			return s.renderConnection(w, r, sess, link, p.Status, &actionFailure{Action: "revoke", Message: uiMessage(p)})
 		}
 		return err
 	}
@@ -230,8 +240,9 @@ func (s *Server) editConnection(w http.ResponseWriter, r *http.Request, sess *se
 	name := r.PostForm.Get("name")
 	description := r.PostForm.Get("description")
 	in := connections.ConnectionInput{Name: &name, Description: &description}
+
 	// The form has the guarded fields only while no credential is
-	// connected; the domain rule rejects a change that races a connect.
+	// connected, and the domain rule rejects a change that races a connect.
 	if r.PostForm.Get("guarded") == "1" {
 		scopes := append([]string(nil), r.PostForm["scopes"]...)
 		scopes = append(scopes, strings.Fields(r.PostForm.Get("extra_scopes"))...)
@@ -241,30 +252,32 @@ func (s *Server) editConnection(w http.ResponseWriter, r *http.Request, sess *se
 			in.Application = &app
 		}
 	}
+
 	if strings.TrimSpace(name) == "" {
 		f.Fail("name", "Enter a name for the connection.")
 		return s.renderConnectionWith(w, r, sess, link, http.StatusUnprocessableEntity,
 			&actionFailure{Action: "edit", Message: "The changes were not saved.", Field: "name"}, f)
 	}
+
 	if _, err := s.conns.UpdateConnection(r.Context(), sess.Actor, link, in); err != nil {
-		p, ok := problem.As(err)
-		if !ok || p.Status >= 500 || p.Status == http.StatusNotFound {
+		p, ok := actionProblem(err)
+		if !ok {
 			return err
 		}
-		failure := &actionFailure{Action: "edit", Message: messageOf(err)}
-		if field, ok := editFields[p.Code]; ok {
-			f.Fail(field, messageOf(err))
-			failure.Field = field
-		} else if p.Code == "invalid_connection" {
-			field := "name"
+		message := uiMessage(p)
+		field := editFields[p.Code]
+		if p.Code == "invalid_connection" {
+			field = "name"
 			if strings.HasPrefix(p.Detail, "description") {
 				field = "description"
 			}
-			f.Fail(field, messageOf(err))
-			failure.Field = field
 		}
-		return s.renderConnectionWith(w, r, sess, link, p.Status, failure, f)
+		if field != "" {
+			f.Fail(field, message)
+		}
+		return s.renderConnectionWith(w, r, sess, link, p.Status, &actionFailure{Action: "edit", Message: message, Field: field}, f)
 	}
+
 	http.Redirect(w, r, "/connections/"+url.PathEscape(link)+"?notice=saved", http.StatusSeeOther)
 	return nil
 }
@@ -272,9 +285,8 @@ func (s *Server) editConnection(w http.ResponseWriter, r *http.Request, sess *se
 func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request, sess *session) error {
 	link := r.PathValue("link")
 	if err := s.conns.DeleteConnection(r.Context(), sess.Actor, link); err != nil {
-		var p *problem.Error
-		if errors.As(err, &p) && p.Status < 500 && p.Status != http.StatusNotFound {
-			return s.renderConnection(w, r, sess, link, p.Status, &actionFailure{Action: "delete", Message: messageOf(err)})
+		if p, ok := actionProblem(err); ok {
+			return s.renderConnection(w, r, sess, link, p.Status, &actionFailure{Action: "delete", Message: uiMessage(p)})
 		}
 		return err
 	}
@@ -282,8 +294,8 @@ func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request, sess *
 	return nil
 }
 
-// samplesOf returns the sample code tabs of a connection, or none when
-// they cannot be made; the failure is logged and the page shows the rest.
+// samplesOf returns the sample code tabs of a connection. When they cannot
+// be made, it logs the failure and returns none, so the page shows the rest.
 func (s *Server) samplesOf(r *http.Request, sess *session, conn store.Connection) []codeSample {
 	call, err := s.conns.SampleCall(r.Context(), sess.Actor, conn.LinkName)
 	if err != nil {

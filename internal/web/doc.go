@@ -23,11 +23,11 @@
 //   - templates/layout.html: the header with navigation, sign-out and the
 //     page frame. templates/NAME.html defines the "title" and "content" of
 //     one page, and NAME.go holds its handlers. The pages are login, home
-//     (the connections lists), chooseservice and newconnection (the
-//     wizard, both served by newconnection.go), connection (one
-//     connection's page and its actions), functions and function (the
-//     functions list, and one function's editor and runs, both served by
-//     functions.go) and error.
+//     (the connections lists), connection (one connection's page and its
+//     actions) and error. newconnection.go serves chooseservice and
+//     newconnection, the two steps of the wizard. functions.go serves
+//     functions, the functions list, and function, one function's editor
+//     and runs.
 //   - templates/fields.html: shared form controls ("input", "textarea",
 //     "checkbox") that put each field's error right under it, and
 //     "confirm", the confirmation before a delete or revoke.

@@ -30,6 +30,16 @@ func newForm(values url.Values) *form {
 // Get returns a field's first value.
 func (f *form) Get(name string) string { return f.Values.Get(name) }
 
+// valueAt returns values[i], or "" when values is shorter. Rows of paired
+// inputs use it, because a client may send fewer values of one input than
+// of the other.
+func valueAt(values []string, i int) string {
+	if i < len(values) {
+		return values[i]
+	}
+	return ""
+}
+
 // Has reports whether a field has the value v among its values, as a
 // checkbox group does.
 func (f *form) Has(name, v string) bool {

@@ -16,7 +16,7 @@ import (
 // addUpstreamConnection starts an upstream on 127.0.0.1 that returns the
 // API key it received and creates the connected API key connection
 // "devices" to it. With shared set, the connection uses each member's own
-// credential and nobody has connected.
+// credential and no member has connected.
 func (s *site) addUpstreamConnection(shared bool) {
 	s.t.Helper()
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -129,9 +129,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	user, err := members.CheckPassword(r.Context(), s.store, org.ID, username, password)
 	switch {
 	case errors.Is(err, members.ErrNoPassword):
-		// This tells that the member exists, which is the price of telling
-		// an operator how to set the first password; the attempt still
-		// counts toward the rate limit.
+		// This message reveals that the member exists, which is the price of
+		// showing an operator how to set the first password. The attempt
+		// still counts toward the rate limit.
 		f.Fail("password", fmt.Sprintf("Member %q has no password yet. An admin can set one on the Members page or with "+
 			"PATCH /v1/users/%s, or the operator with: plugboard set-password --user %s", username, username, username))
 		return s.renderLogin(w, r, http.StatusUnauthorized, f, next)

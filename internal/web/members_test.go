@@ -33,8 +33,8 @@ func TestMembersAddAndSignIn(t *testing.T) {
 		t.Fatalf("bob signs in: status %d, want 303", resp.status)
 	}
 
-	// A developer sees the member list without admin controls, no Audit
-	// entry in the navigation, and is refused the audit log.
+	// A developer gets the member list without admin controls and no Audit
+	// entry in the navigation, and the audit log rejects the request.
 	page := bob.get("/members")
 	if page.status != http.StatusOK || strings.Contains(page.body, "Add a member") || strings.Contains(page.body, "/members/admin/role") {
 		t.Errorf("members page of a developer: status %d, offers admin actions", page.status)
@@ -49,7 +49,7 @@ func TestMembersAddAndSignIn(t *testing.T) {
 		t.Errorf("developer adds a member: status %d, want 403", resp.status)
 	}
 
-	// The last admin keeps the role, and the page says why.
+	// The last admin keeps the role, and the page shows the reason.
 	resp = c.postForm("/members", "/members/admin/role", url.Values{"role": {"viewer"}})
 	if resp.status != http.StatusConflict || !strings.Contains(resp.body, `id="member-admin-error"`) || !strings.Contains(resp.body, "last admin") {
 		t.Errorf("demote the last admin: status %d, want 409 next to the member\n%s", resp.status, resp.body)

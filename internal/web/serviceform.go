@@ -121,14 +121,11 @@ func paramRows(f *form) []paramRow {
 	names, places := f.Values["param_name"], f.Values["param_in"]
 	var rows []paramRow
 	for i, name := range names {
-		in := ""
-		if i < len(places) {
-			in = places[i]
-		}
-		if strings.TrimSpace(name) == "" {
+		name = strings.TrimSpace(name)
+		if name == "" {
 			continue
 		}
-		rows = append(rows, paramRow{Name: strings.TrimSpace(name), In: in})
+		rows = append(rows, paramRow{Name: name, In: valueAt(places, i)})
 	}
 	return rows
 }
@@ -138,14 +135,12 @@ func scopeRows(f *form) []scopeFormRow {
 	names, descriptions := f.Values["scope_name"], f.Values["scope_description"]
 	var rows []scopeFormRow
 	for i, name := range names {
-		desc := ""
-		if i < len(descriptions) {
-			desc = strings.TrimSpace(descriptions[i])
-		}
-		if strings.TrimSpace(name) == "" && desc == "" {
+		name = strings.TrimSpace(name)
+		desc := strings.TrimSpace(valueAt(descriptions, i))
+		if name == "" && desc == "" {
 			continue
 		}
-		rows = append(rows, scopeFormRow{Name: strings.TrimSpace(name), Description: desc})
+		rows = append(rows, scopeFormRow{Name: name, Description: desc})
 	}
 	return rows
 }

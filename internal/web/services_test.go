@@ -26,11 +26,13 @@ func (c *client) postForm(page, path string, form url.Values) page {
 	return c.post(path, form)
 }
 
-func wantContains(t *testing.T, what string, p page, parts ...string) {
+// wantContains reports each of parts that the body of p lacks, prefixed
+// with description.
+func wantContains(t *testing.T, description string, p page, parts ...string) {
 	t.Helper()
 	for _, part := range parts {
 		if !strings.Contains(p.body, part) {
-			t.Errorf("%s: page lacks %q\n%s", what, part, p.body)
+			t.Errorf("%s: page lacks %q\n%s", description, part, p.body)
 		}
 	}
 }
@@ -236,7 +238,7 @@ func TestApplicationsOfService(t *testing.T) {
 		t.Errorf("after edit: %+v, want new name and client ID and the same sealed secret", got)
 	}
 
-	// An application in use is not offered for deletion and is refused.
+	// An application in use is not offered for deletion, and a delete of it is rejected.
 	admin := s.user("admin")
 	actor := connections.Actor{OrgID: s.orgID, UserID: admin.ID, Username: "admin", Role: store.RoleAdmin}
 	name, appID := "GitHub work", prod.ID

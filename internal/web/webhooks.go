@@ -95,14 +95,12 @@ func headerRows(f *form) []headerRow {
 	names, values := f.Values["header_name"], f.Values["header_value"]
 	var rows []headerRow
 	for i, name := range names {
-		value := ""
-		if i < len(values) {
-			value = values[i]
-		}
-		if strings.TrimSpace(name) == "" && value == "" {
+		name = strings.TrimSpace(name)
+		value := valueAt(values, i)
+		if name == "" && value == "" {
 			continue
 		}
-		rows = append(rows, headerRow{Name: strings.TrimSpace(name), Value: value})
+		rows = append(rows, headerRow{Name: name, Value: value})
 	}
 	for range blankHeaderRows {
 		rows = append(rows, headerRow{})
