@@ -213,8 +213,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := httpServer.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutting down: %w", err)
 	}
-	// The worker stops with ctx once its in-flight deliveries are stored;
-	// a delivery still running after the grace period is left to its lease.
+	// The worker stops with ctx once its in-flight deliveries are stored.
+	// A delivery still running after the grace period is left to its lease.
 	select {
 	case err := <-workerDone:
 		if err != nil && !errors.Is(err, context.Canceled) {

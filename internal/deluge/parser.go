@@ -10,7 +10,7 @@ import (
 // script cannot exhaust the parser's or the evaluator's stack.
 const maxNesting = 100
 
-// keywords are reserved words; like Zoho, plugboard accepts them in any case
+// keywords are reserved words. Like Zoho, plugboard accepts them in any case
 // (invokeurl and invokeUrl are the same task).
 var keywords = map[string]bool{
 	"if": true, "else": true, "for": true, "each": true, "in": true, "return": true,
