@@ -255,7 +255,7 @@ func sweepExpired(ctx context.Context, st store.Store, authServer *authz.Server,
 		case <-ticker.C:
 			now := time.Now()
 			sweeps := []struct {
-				what string
+				rows string
 				run  func() (int, error)
 			}{
 				{"expired oauth states", func() (int, error) { return st.DeleteExpiredOAuthStates(ctx, now) }},
@@ -266,9 +266,9 @@ func sweepExpired(ctx context.Context, st store.Store, authServer *authz.Server,
 			for _, sweep := range sweeps {
 				n, err := sweep.run()
 				if err != nil && ctx.Err() == nil {
-					logger.Warn("deleting "+sweep.what+" failed", "err", err)
+					logger.Warn("deleting "+sweep.rows+" failed", "err", err)
 				} else if n > 0 {
-					logger.Debug("deleted "+sweep.what, "count", n)
+					logger.Debug("deleted "+sweep.rows, "count", n)
 				}
 			}
 			if err := authServer.EnsureBuiltinClients(ctx); err != nil && ctx.Err() == nil {
