@@ -240,7 +240,7 @@ func TestBrowserSharedConnection(t *testing.T) {
 	provider := startProviderAndService(t, inst)
 	v1 := inst.URL + "/v1"
 
-	// The admin shares a connection; a second member gets a password.
+	// The admin shares a connection, and a second member gets a password.
 	mustStatus(t, "create shared connection", call(t, "POST", v1+"/connections", testAdminToken, map[string]any{
 		"name": "Shared devices", "service": "acme", "scopes": []string{"offline_access", "devices.read"},
 		"use_login_user_credentials": true,
@@ -283,7 +283,7 @@ func TestBrowserSharedConnection(t *testing.T) {
 		t.Errorf("bob's call went out as %q, want bob", got)
 	}
 
-	// The admin starts a flow through the API; the link opened in bob's
+	// The admin starts a flow through the API. The link opened in bob's
 	// signed-in browser fails at the callback, with no token request.
 	resp = call(t, "POST", v1+"/connections/shared_devices/connect", testAdminToken, map[string]string{})
 	mustStatus(t, "admin starts connecting", resp, http.StatusOK)

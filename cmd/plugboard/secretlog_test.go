@@ -78,7 +78,7 @@ func TestSecretsStayOutOfLogs(t *testing.T) {
 	mustStatus(t, "connect", resp, http.StatusOK)
 	authURL, _ := resp.JSON(t)["authorization_url"].(string)
 	page := browser.consentPage(t, authURL)
-	callback := browser.answer(t, inst, page, "accept")
+	callback := browser.submitConsent(t, inst, page, "accept")
 	secrets["authorization code"] = callback.Query().Get("code")
 	if status, _, body := browser.do(t, "GET", callback.String(), nil); status != http.StatusOK {
 		t.Fatalf("callback: status %d\n%s", status, body)

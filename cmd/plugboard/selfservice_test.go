@@ -118,9 +118,9 @@ func (b *consentBrowser) consentPage(t *testing.T, authURL string) string {
 	return page
 }
 
-// answer submits Accept or Deny on a consent page and follows the redirects
-// up to the client's redirect URI, which it returns.
-func (b *consentBrowser) answer(t *testing.T, inst *instance, page, decision string) *url.URL {
+// submitConsent posts decision ("accept" or "deny") on a consent page and
+// follows the redirects up to the client's redirect URI, which it returns.
+func (b *consentBrowser) submitConsent(t *testing.T, inst *instance, page, decision string) *url.URL {
 	t.Helper()
 	csrf, id := csrfField.FindStringSubmatch(page), requestIDField.FindStringSubmatch(page)
 	if csrf == nil || id == nil {
@@ -169,7 +169,7 @@ func connectSelf(t *testing.T, inst *instance, browser *consentBrowser, apiToken
 			t.Errorf("consent page does not list scope %s:\n%s", scope, page)
 		}
 	}
-	callback := browser.answer(t, inst, page, "accept")
+	callback := browser.submitConsent(t, inst, page, "accept")
 	if callback.Query().Get("code") == "" {
 		t.Fatalf("callback %q has no code", callback)
 	}
@@ -405,7 +405,7 @@ func TestSelfServiceConsentDeny(t *testing.T) {
 
 	browser := signedInBrowser(t, inst, "default", "admin", testAdminPassword)
 	page := browser.consentPage(t, authURL)
-	callback := browser.answer(t, inst, page, "deny")
+	callback := browser.submitConsent(t, inst, page, "deny")
 	if got := callback.Query().Get("error"); got != "access_denied" {
 		t.Errorf("callback error = %q, want access_denied", got)
 	}

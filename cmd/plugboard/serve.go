@@ -213,8 +213,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := httpServer.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutting down: %w", err)
 	}
-	// The worker stops with ctx once its in-flight deliveries are stored;
-	// a delivery still running after the grace period is left to its lease.
+	// The worker stops with ctx once its in-flight deliveries are stored.
+	// A delivery still running after the grace period is left to its lease.
 	select {
 	case err := <-workerDone:
 		if err != nil && !errors.Is(err, context.Canceled) {
@@ -255,7 +255,7 @@ func sweepExpired(ctx context.Context, st store.Store, authServer *authz.Server,
 		case <-ticker.C:
 			now := time.Now()
 			sweeps := []struct {
-				what string
+				rows string
 				run  func() (int, error)
 			}{
 				{"expired oauth states", func() (int, error) { return st.DeleteExpiredOAuthStates(ctx, now) }},
@@ -266,9 +266,9 @@ func sweepExpired(ctx context.Context, st store.Store, authServer *authz.Server,
 			for _, sweep := range sweeps {
 				n, err := sweep.run()
 				if err != nil && ctx.Err() == nil {
-					logger.Warn("deleting "+sweep.what+" failed", "err", err)
+					logger.Warn("deleting "+sweep.rows+" failed", "err", err)
 				} else if n > 0 {
-					logger.Debug("deleted "+sweep.what, "count", n)
+					logger.Debug("deleted "+sweep.rows, "count", n)
 				}
 			}
 			if err := authServer.EnsureBuiltinClients(ctx); err != nil && ctx.Err() == nil {

@@ -17,7 +17,7 @@ func TestInstancesRejectRevokedToken(t *testing.T) {
 		ID    string `json:"id"`
 		Token string `json:"token"`
 	}](t, resp)
-	// The first server shows the token once, when it creates it; the
+	// The first server shows the token once, when it creates it, and the
 	// second never returns it.
 	second.addSecret(created.Token)
 	wantStatus(t, second.do("GET", "/v1/connections", created.Token, nil), http.StatusOK)

@@ -49,8 +49,8 @@ func escapedProxyPath(r *http.Request) (string, bool) {
 // invokeMethods are the HTTP methods invoke sends.
 var invokeMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 
-// invokeInput is the shape of Deluge's invokeurl task; type is accepted as
-// a synonym of method.
+// invokeInput is the shape of Deluge's invokeurl task, and type is accepted
+// as a synonym of method.
 type invokeInput struct {
 	URL        string            `json:"url"`
 	Method     string            `json:"method"`
@@ -114,8 +114,9 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, c *Caller) error
 	for k := range resp.Header {
 		out.Headers[k] = resp.Header.Get(k)
 	}
-	out.Body = responseBody(resp.Header.Get("Content-Type"), resp.Body)
-	if !utf8.Valid(resp.Body) {
+	if utf8.Valid(resp.Body) {
+		out.Body = responseBody(resp.Header.Get("Content-Type"), resp.Body)
+	} else {
 		out.Body, out.BodyEncoding = base64.StdEncoding.EncodeToString(resp.Body), "base64"
 	}
 	return writeJSON(w, http.StatusOK, out)

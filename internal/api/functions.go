@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -141,10 +143,21 @@ func (s *Server) runFunction(w http.ResponseWriter, r *http.Request, c *Caller) 
 		return err
 	}
 	out := runOutput{Result: result.Value, Log: result.Log, DurationMS: result.Duration.Milliseconds()}
-	// The result is encoded here, so a value that cannot be encoded fails
-	// as a problem rather than as a half-written response.
-	if _, err := json.Marshal(out); err != nil {
+
+	// The result is encoded once, before the status is written, so a value
+	// that cannot be encoded fails as a problem rather than as a
+	// half-written response. The encoder is set up as writeJSON sets it up.
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
 		return problem.Wrap(err, http.StatusInternalServerError, "internal_error", "the function's result cannot be encoded as JSON")
 	}
-	return writeJSON(w, http.StatusOK, out)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	if _, err := w.Write(body.Bytes()); err != nil {
+		return fmt.Errorf("writing response: %w", err)
+	}
+	return nil
 }

@@ -5,7 +5,7 @@ type Program struct {
 	Statements []Stmt
 }
 
-// Node is an element of the syntax tree; Pos is where it starts.
+// Node is an element of the syntax tree. Pos returns where it starts.
 type Node interface {
 	Pos() Position
 }
@@ -47,7 +47,8 @@ type ReturnStmt struct {
 	X  Expr // nil for a bare return
 }
 
-// IfStmt is an if with optional else; "else if" is an IfStmt alone in Else.
+// IfStmt is an if with an optional else. An "else if" is an IfStmt alone in
+// Else.
 type IfStmt struct {
 	At   Position
 	Cond Expr

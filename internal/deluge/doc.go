@@ -24,32 +24,35 @@
 //
 // # Where plugboard decides
 //
-// Zoho's pages leave these open; the behaviour here is plugboard's choice.
+// Zoho's pages leave these open, so the behaviour here is plugboard's choice.
 //
 //   - Numbers: a NUMBER is an int64 and a DECIMAL a float64. Two NUMBERs
 //     give a NUMBER, and their division truncates toward zero like Java's
-//     long division (7 / 2 is 3). A DECIMAL on either side gives a DECIMAL. Overflow and division by zero are runtime errors.
+//     long division (7 / 2 is 3). A DECIMAL on either side gives a
+//     DECIMAL. Overflow and division by zero are runtime errors.
 //     DECIMALs render with at least one digit after the point (2.0).
 //   - Null: info null logs "null", and null adds nothing to a concatenation
 //     ("a" + null is "a"). Arithmetic on null, and calling a method other
 //     than isNull, isEmpty or toString on null, is a runtime error.
 //   - Rendering: info and toString render maps and lists as compact JSON,
 //     maps with keys in insertion order.
-//   - Maps: keys are text; other keys are stored as their text form. {} is
-//     an empty map; {1, 2} and [1, 2] are lists. Collection() is always a map.
-//   - Lists: indexes start at 0; get and remove of a missing index fail.
+//   - Maps: keys are text, and other keys are stored as their text form.
+//     {} is an empty map, and {1, 2} and [1, 2] are lists. Collection() is
+//     always a map.
+//   - Lists: indexes start at 0, and get and remove of a missing index fail.
 //     remove takes an index and removeElement a value. sort sorts in place
 //     and returns the list. A for each loop runs over the elements present
 //     when it starts.
 //   - Text: positions count characters. getPrefix and getSuffix return null
 //     when the search text is absent. replaceAll and replaceFirst take a
 //     regular expression in Go's RE2 syntax, or plain text when a third
-//     argument is true. toNumber needs a whole number; toDecimal takes any.
-//   - Conditions of if and the operands of && || ! must be BOOLEAN; there is
-//     no truthiness.
+//     argument is true. toNumber needs a whole number, but toDecimal takes
+//     any number.
+//   - Conditions of if and the operands of && || ! must be BOOLEAN, because
+//     there is no truthiness.
 //   - invokeurl: the connection key names a plugboard connection by link
-//     name. Text given as parameters is sent as the body, as Zoho does; a map
-//     given as parameters travels in InvokeRequest.Parameters. A non-2xx
+//     name. Text given as parameters is sent as the body, as Zoho does. A
+//     map given as parameters travels in InvokeRequest.Parameters. A non-2xx
 //     response is returned like any other, not raised. The keys files,
 //     response-format and response-decoding are not supported.
 //   - Scripts are function bodies: there is no function header, no date

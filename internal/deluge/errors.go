@@ -25,7 +25,7 @@ type RuntimeError struct {
 	Line, Column int
 	Message      string
 	// Err is the Invoker's error when an invokeurl task failed, kept so
-	// callers can tell its kind with errors.As; Message already contains
+	// callers can check its type with errors.As. Message already contains
 	// its text.
 	Err error
 }

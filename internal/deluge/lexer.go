@@ -18,8 +18,8 @@ const (
 	tokPunct
 )
 
-// token is one lexical unit. For tokString, text is the decoded value; for
-// tokPunct it is the operator or delimiter itself.
+// token is one lexical unit. For tokString, text is the decoded value, and
+// for tokPunct it is the operator or delimiter itself.
 type token struct {
 	kind tokenKind
 	text string
@@ -87,7 +87,7 @@ func (lx *lexer) advance() rune {
 
 func (lx *lexer) pos() Position { return Position{Line: lx.line, Column: lx.col} }
 
-// twoCharOperators are the operators of two characters; each starts with a
+// twoCharOperators are the operators of two characters. Each starts with a
 // character that is also an operator on its own, except & and |.
 var twoCharOperators = []string{"==", "!=", "<=", ">=", "&&", "||"}
 

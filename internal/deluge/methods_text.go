@@ -167,8 +167,8 @@ func methodResult[T any](v T, err error) (any, bool, error) {
 	return v, true, nil
 }
 
-// substring returns the characters from start up to, not including, end;
-// without end it runs to the end of the text.
+// substring returns the characters from start up to, not including, end.
+// Without end it runs to the end of the text.
 func (c *call) substring(s string) (any, bool, error) {
 	if err := c.arity(1, 2); err != nil {
 		return nil, true, err

@@ -10,7 +10,7 @@ import (
 // script cannot exhaust the parser's or the evaluator's stack.
 const maxNesting = 100
 
-// keywords are reserved words; like Zoho, plugboard accepts them in any case
+// keywords are reserved words. Like Zoho, plugboard accepts them in any case
 // (invokeurl and invokeUrl are the same task).
 var keywords = map[string]bool{
 	"if": true, "else": true, "for": true, "each": true, "in": true, "return": true,
@@ -157,17 +157,17 @@ func (p *parser) statement() (Stmt, error) {
 	return &ExprStmt{At: tok.pos, X: x}, p.endStatement("statement")
 }
 
-func (p *parser) endStatement(what string) error {
+func (p *parser) endStatement(construct string) error {
 	if p.isPunct(";") {
 		p.take()
 		return nil
 	}
 	tok := p.peek()
-	return syntaxErrorf(tok.pos, "expected \";\" after %s, found %s", what, tok.describe())
+	return syntaxErrorf(tok.pos, "expected \";\" after %s, found %s", construct, tok.describe())
 }
 
-func (p *parser) block(what string) ([]Stmt, error) {
-	open, err := p.expectPunct("{", "to open the "+what)
+func (p *parser) block(construct string) ([]Stmt, error) {
+	open, err := p.expectPunct("{", "to open the "+construct)
 	if err != nil {
 		return nil, err
 	}

@@ -71,8 +71,8 @@ type Invoker interface {
 }
 
 // InvokeRequest is one invokeurl task with its values evaluated. Parameters
-// holds a KEY-VALUE given as parameters; text given as parameters is sent
-// as the body, as Zoho does, and arrives in Body. Body holds text or an
+// contains a KEY-VALUE given as parameters. Text given as parameters is sent
+// as the body, as Zoho does, and arrives in Body. Body contains text or an
 // exported map or list. Line and Column locate the task in the script.
 type InvokeRequest struct {
 	URL              string
@@ -111,7 +111,7 @@ type Result struct {
 var variableName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Run runs a program. A failure in the script returns a *RuntimeError, with
-// the log up to the failure in Result; invalid arguments return a plain
+// the log up to the failure in Result. Invalid arguments return a plain
 // error.
 func Run(ctx context.Context, p *Program, env Env) (Result, error) {
 	limits := env.Limits.withDefaults()

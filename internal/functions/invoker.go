@@ -101,20 +101,22 @@ func (inv *invoker) invokePlain(ctx context.Context, req deluge.InvokeRequest) (
 // methods without a body, except that with a JSON content type they become
 // a JSON body.
 func egressRequest(req deluge.InvokeRequest, target *url.URL) (*egress.Request, error) {
+	// The content-type key replaces any Content-Type header, whatever its
+	// case.
 	headers := make(map[string]string, len(req.Headers)+1)
 	contentType := req.ContentType
 	for name, value := range req.Headers {
-		headers[name] = value
-		if strings.EqualFold(name, "Content-Type") && contentType == "" {
-			contentType = value
-		}
-	}
-	if req.ContentType != "" {
-		for name := range headers {
-			if strings.EqualFold(name, "Content-Type") {
-				delete(headers, name)
+		if strings.EqualFold(name, "Content-Type") {
+			if req.ContentType != "" {
+				continue
+			}
+			if contentType == "" {
+				contentType = value
 			}
 		}
+		headers[name] = value
+	}
+	if req.ContentType != "" {
 		headers["Content-Type"] = req.ContentType
 	}
 	isJSON := strings.Contains(strings.ToLower(contentType), "json")

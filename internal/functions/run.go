@@ -9,6 +9,7 @@ import (
 	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/deluge"
 	"github.com/plugboard/plugboard/internal/problem"
+	"github.com/plugboard/plugboard/internal/store"
 )
 
 // RunResult is the outcome of a successful run.
@@ -30,13 +31,13 @@ func (s *Service) Run(ctx context.Context, actor connections.Actor, name string,
 		return RunResult{}, problem.Forbidden("forbidden",
 			"role %q may not run functions, because runs use credentials; ask an admin for the developer role", actor.Role)
 	}
-	fn, err := s.Get(ctx, actor, name)
+	fn, err := s.get(ctx, actor, name)
 	if err != nil {
 		return RunResult{}, err
 	}
 	program, err := deluge.Parse(fn.Script)
 	if err != nil {
-		// Stored scripts parsed when they were saved; this happens only
+		// Stored scripts parsed when they were saved, so this happens only
 		// when a newer parser rejects an old script.
 		if _, err := parseScript(fn.Script); err != nil {
 			return RunResult{}, err
@@ -53,7 +54,7 @@ func (s *Service) Run(ctx context.Context, actor connections.Actor, name string,
 	}
 	s.logger.Info("function run", "org_id", actor.OrgID, "function", fn.Name, "user_id", actor.UserID,
 		"duration", duration, "steps", result.Steps)
-	s.record(ctx, actor, fn.Function, ActionRun, map[string]any{
+	s.record(ctx, actor, fn, ActionRun, map[string]any{
 		"status": "succeeded", "duration_ms": duration.Milliseconds(), "connections": fn.Connections,
 	})
 	return RunResult{Value: result.Value, Log: nonNilLog(result.Log), Duration: duration}, nil
@@ -61,10 +62,10 @@ func (s *Service) Run(ctx context.Context, actor connections.Actor, name string,
 
 // failed turns a run's error into a problem, logs it and records it in the
 // audit log.
-func (s *Service) failed(ctx context.Context, actor connections.Actor, fn Function, result deluge.Result, duration time.Duration, err error) error {
+func (s *Service) failed(ctx context.Context, actor connections.Actor, fn store.Function, result deluge.Result, duration time.Duration, err error) error {
 	var runtimeErr *deluge.RuntimeError
 	if !errors.As(err, &runtimeErr) {
-		// Run rejected the arguments before the script started; its message
+		// Run rejected the arguments before the script started. Its message
 		// names the argument and the fix.
 		return problem.Invalid("invalid_arguments", "%s", err.Error())
 	}
@@ -82,7 +83,7 @@ func (s *Service) failed(ctx context.Context, actor connections.Actor, fn Functi
 	p.Err = err
 	s.logger.Warn("function run failed", "org_id", actor.OrgID, "function", fn.Name, "user_id", actor.UserID,
 		"line", runtimeErr.Line, "column", runtimeErr.Column, "err", err)
-	s.record(ctx, actor, fn.Function, ActionRun, map[string]any{
+	s.record(ctx, actor, fn, ActionRun, map[string]any{
 		"status": "failed", "duration_ms": duration.Milliseconds(), "connections": fn.Connections,
 		"error": runtimeErr.Message, "line": runtimeErr.Line, "column": runtimeErr.Column,
 	})

@@ -3,9 +3,9 @@
 // through connections as the member who runs it: a shared connection uses
 // that member's own credential, as POST /v1/invoke does.
 //
-// Only admins and developers create, change and run functions; viewers read
-// them without the script. Only a function's creator or an admin may change
-// or delete it, because others run it with their own credentials. A
+// Only admins and developers create, change and run functions, and viewers
+// read them without the script. Only a function's creator or an admin may
+// change or delete it, because others run it with their own credentials. A
 // function that names a connection in invokeurl is listed among the
 // connection's users and keeps the connection from being deleted, as a bound
 // webhook does.
@@ -49,11 +49,11 @@ type Options struct {
 	Store       store.Store
 	Connections *connections.Manager
 	Sender      *egress.Sender
-	// Audit receives an entry for every change and run; nil drops them.
+	// Audit receives an entry for every change and run. A nil Audit drops them.
 	Audit  connections.AuditRecorder
 	Logger *slog.Logger
 	Now    func() time.Time
-	// Limits bound each run; zero fields take the deluge package defaults.
+	// Limits bound each run, and zero fields take the deluge package defaults.
 	Limits deluge.Limits
 }
 
@@ -81,7 +81,7 @@ func New(opts Options) *Service {
 	return s
 }
 
-// Input is a function to create, or the changes to one; a nil field is left
+// Input is a function to create, or the changes to one. A nil field is left
 // as it is.
 type Input struct {
 	Name     *string
@@ -115,6 +115,10 @@ func requireChange(actor connections.Actor, fn store.Function) error {
 
 func notFound(name string) error {
 	return problem.NotFound("function_not_found", "function %q not found", name)
+}
+
+func exists(name string) error {
+	return problem.Conflict("function_exists", "function %q already exists; pick another name", name)
 }
 
 func validName(name string) error {
@@ -182,14 +186,23 @@ func (s *Service) withNames(ctx context.Context, fn store.Function, names map[st
 
 // Get returns one function.
 func (s *Service) Get(ctx context.Context, actor connections.Actor, name string) (Function, error) {
-	fn, err := s.store.GetFunction(ctx, actor.OrgID, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return Function{}, notFound(name)
-	}
+	fn, err := s.get(ctx, actor, name)
 	if err != nil {
-		return Function{}, fmt.Errorf("reading function %q: %w", name, err)
+		return Function{}, err
 	}
 	return s.withNames(ctx, fn, map[string]string{}), nil
+}
+
+// get reads one function without looking up its creator's username.
+func (s *Service) get(ctx context.Context, actor connections.Actor, name string) (store.Function, error) {
+	fn, err := s.store.GetFunction(ctx, actor.OrgID, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Function{}, notFound(name)
+	}
+	if err != nil {
+		return store.Function{}, fmt.Errorf("reading function %q: %w", name, err)
+	}
+	return fn, nil
 }
 
 // Create stores a new function after checking its name and parsing its
@@ -228,7 +241,7 @@ func (s *Service) Create(ctx context.Context, actor connections.Actor, in Input)
 	}
 	if err := s.store.CreateFunction(ctx, fn); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return Function{}, problem.Conflict("function_exists", "function %q already exists; pick another name", fn.Name)
+			return Function{}, exists(fn.Name)
 		}
 		return Function{}, fmt.Errorf("creating function %q: %w", fn.Name, err)
 	}
@@ -282,7 +295,7 @@ func (s *Service) Update(ctx context.Context, actor connections.Actor, name stri
 	case errors.Is(err, store.ErrNotFound):
 		return Function{}, notFound(name)
 	case errors.Is(err, store.ErrConflict):
-		return Function{}, problem.Conflict("function_exists", "function %q already exists; pick another name", *in.Name)
+		return Function{}, exists(*in.Name)
 	case err != nil:
 		return Function{}, err
 	}
@@ -292,11 +305,11 @@ func (s *Service) Update(ctx context.Context, actor connections.Actor, name stri
 
 // Delete deletes a function.
 func (s *Service) Delete(ctx context.Context, actor connections.Actor, name string) error {
-	fn, err := s.Get(ctx, actor, name)
+	fn, err := s.get(ctx, actor, name)
 	if err != nil {
 		return err
 	}
-	if err := requireChange(actor, fn.Function); err != nil {
+	if err := requireChange(actor, fn); err != nil {
 		return err
 	}
 	if err := s.store.DeleteFunction(ctx, actor.OrgID, name); err != nil {
@@ -306,7 +319,7 @@ func (s *Service) Delete(ctx context.Context, actor connections.Actor, name stri
 		return fmt.Errorf("deleting function %q: %w", name, err)
 	}
 	s.logger.Info("function deleted", "org_id", actor.OrgID, "function", name, "user_id", actor.UserID)
-	s.record(ctx, actor, fn.Function, ActionDeleted, nil)
+	s.record(ctx, actor, fn, ActionDeleted, nil)
 	return nil
 }
 
