@@ -51,6 +51,7 @@ func main() {
 	role := flag.String("role", "", "internal: run as a child server role (oauth or static)")
 	addr := flag.String("addr", "127.0.0.1:0", "internal: address a child role listens on")
 	roundFlags := benchkit.DefineRoundFlags()
+	serveFlags := benchkit.DefineServeFlags()
 	flag.Parse()
 
 	switch *role {
@@ -69,7 +70,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, rounds); err != nil {
+	if err := run(ctx, rounds, strings.Fields(*serveFlags)); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -118,7 +119,7 @@ func staticCredential() http.Handler {
 	})
 }
 
-func run(ctx context.Context, rounds benchkit.Rounds) error {
+func run(ctx context.Context, rounds benchkit.Rounds, serveArgs []string) error {
 	dir, err := os.MkdirTemp("", "plugboard-bench-credential-")
 	if err != nil {
 		return fmt.Errorf("creating work folder: %w", err)
@@ -135,7 +136,7 @@ func run(ctx context.Context, rounds benchkit.Rounds) error {
 		return err
 	}
 	defer static.Stop()
-	pb, err := benchkit.StartPlugboard(ctx, dir, adminToken)
+	pb, err := benchkit.StartPlugboard(ctx, dir, adminToken, serveArgs)
 	if err != nil {
 		return err
 	}

@@ -45,6 +45,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "internal: address a child role listens on")
 	upstream := flag.String("upstream", "", "internal: upstream base URL of the bare proxy role")
 	roundFlags := benchkit.DefineRoundFlags()
+	serveFlags := benchkit.DefineServeFlags()
 	flag.Parse()
 
 	switch *role {
@@ -65,7 +66,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, rounds); err != nil {
+	if err := run(ctx, rounds, strings.Fields(*serveFlags)); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -117,7 +118,7 @@ func pooledTransport() *http.Transport {
 	return t
 }
 
-func run(ctx context.Context, rounds benchkit.Rounds) error {
+func run(ctx context.Context, rounds benchkit.Rounds, serveArgs []string) error {
 	dir, err := os.MkdirTemp("", "plugboard-bench-proxy-")
 	if err != nil {
 		return fmt.Errorf("creating work folder: %w", err)
@@ -141,7 +142,7 @@ func run(ctx context.Context, rounds benchkit.Rounds) error {
 		return err
 	}
 	defer pooled.Stop()
-	pb, err := benchkit.StartPlugboard(ctx, dir, adminToken)
+	pb, err := benchkit.StartPlugboard(ctx, dir, adminToken, serveArgs)
 	if err != nil {
 		return err
 	}

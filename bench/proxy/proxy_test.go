@@ -40,7 +40,7 @@ func newPlugboardHandler(b *testing.B, upstreamURL string, withCache bool) (http
 	b.Cleanup(func() { _ = backend.Close() })
 	var st store.Store = backend
 	if withCache {
-		st = cached.New(backend, cached.Options{})
+		st = cached.New(backend, cached.Options{Staleness: cached.DefaultStaleness})
 	}
 	key, err := secrets.GenerateKey()
 	if err != nil {

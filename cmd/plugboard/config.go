@@ -15,6 +15,7 @@ import (
 
 	"github.com/plugboard/plugboard/internal/authz"
 	"github.com/plugboard/plugboard/internal/connections"
+	"github.com/plugboard/plugboard/internal/store/cached"
 	"github.com/plugboard/plugboard/internal/webhooks"
 )
 
@@ -34,6 +35,8 @@ type config struct {
 	RefreshTokenTTL    time.Duration
 	LogLevel           string
 	LogFormat          string
+	CacheStaleness     time.Duration
+	DebugAddr          string
 	MasterKey          string
 	MasterKeyFile      string
 	AdminToken         string
@@ -94,6 +97,14 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	}
 	fs.DurationVar(&c.RefreshTokenTTL, "oauth2-refresh-token-lifetime", refreshTTL,
 		"lifetime of the refresh tokens that plugboard's own authorization server issues, such as 720h (env PLUGBOARD_OAUTH2_REFRESH_TOKEN_LIFETIME)")
+	staleness, err := envDuration("PLUGBOARD_CACHE_STALENESS", cached.DefaultStaleness)
+	if err != nil {
+		return config{}, err
+	}
+	fs.DurationVar(&c.CacheStaleness, "cache-staleness", staleness,
+		"how long a change committed by another instance may take to reach this instance's in-memory copies, such as 10ms; 0s checks the database on every request (env PLUGBOARD_CACHE_STALENESS)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", os.Getenv("PLUGBOARD_DEBUG_ADDR"),
+		"loopback host:port that serves Go's profiler under /debug/pprof/, such as 127.0.0.1:6060; empty serves none (env PLUGBOARD_DEBUG_ADDR)")
 	fs.StringVar(&c.LogLevel, "log-level", envOr("PLUGBOARD_LOG_LEVEL", "info"),
 		"log level: debug, info, warn or error (env PLUGBOARD_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr("PLUGBOARD_LOG_FORMAT", "text"),
@@ -112,6 +123,14 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	}
 	if c.AccessTokenTTL <= 0 || c.RefreshTokenTTL <= 0 {
 		return config{}, fmt.Errorf("--oauth2-access-token-lifetime and --oauth2-refresh-token-lifetime must be positive durations such as 1h")
+	}
+	if c.CacheStaleness < 0 {
+		return config{}, fmt.Errorf("--cache-staleness %s is negative; use 0s to check the database on every request, or a duration such as 10ms", c.CacheStaleness)
+	}
+	if c.DebugAddr != "" {
+		if err := checkDebugAddr(c.DebugAddr); err != nil {
+			return config{}, err
+		}
 	}
 	if c.RefreshSkew < 0 {
 		return config{}, fmt.Errorf("--refresh-skew %s is negative; use 0s or more", c.RefreshSkew)
@@ -181,4 +200,17 @@ func newLogger(c config, w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("log format %q is not valid; use text or json", c.LogFormat)
+}
+
+// checkDebugAddr accepts only a loopback address, because the profiler
+// shows memory and goroutine stacks that may hold secrets.
+func checkDebugAddr(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--debug-addr %q is not host:port; give a loopback address such as 127.0.0.1:6060", addr)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("--debug-addr %q is not a loopback address; the profiler may show secrets, so give one such as 127.0.0.1:6060", addr)
+	}
+	return nil
 }

@@ -191,7 +191,7 @@ func TestWebhookDeliveriesAcrossInstances(t *testing.T) {
 // TestInstancesDropCachedRecords runs two plugboard processes on one
 // PostgreSQL database. The second caches a member's token, role and
 // credential, and each change made on the first takes effect on the
-// second at its next request.
+// second within --cache-staleness.
 func TestInstancesDropCachedRecords(t *testing.T) {
 	databaseURL := testkit.NewPostgresDatabase(t)
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -200,7 +200,10 @@ func TestInstancesDropCachedRecords(t *testing.T) {
 	}))
 	t.Cleanup(upstream.Close)
 	t.Setenv("PLUGBOARD_MASTER_KEY", base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))
-	args := []string{"--database-url", databaseURL, "--allow-private-egress"}
+	// A change committed on the first instance reaches the second's copies
+	// within the staleness, so the test waits that long after each change.
+	const staleness = 100 * time.Millisecond
+	args := []string{"--database-url", databaseURL, "--allow-private-egress", "--cache-staleness", staleness.String()}
 	first := startInstance(t, args...)
 	second := startInstance(t, args...)
 
@@ -235,14 +238,17 @@ func TestInstancesDropCachedRecords(t *testing.T) {
 	}
 
 	connect("second-key")
+	time.Sleep(staleness)
 	if got := proxy(bobToken).JSON(t)["key"]; got != "second-key" {
 		t.Errorf("after reconnecting on the first instance, the second sent key %v, want second-key", got)
 	}
 
 	mustStatus(t, "demote bob", call(t, "PATCH", first.URL+"/v1/users/bob", testAdminToken,
 		map[string]string{"role": "viewer"}), http.StatusOK)
+	time.Sleep(staleness)
 	mustStatus(t, "viewer's call on the second instance", proxy(bobToken), http.StatusForbidden)
 
 	mustStatus(t, "delete bob", call(t, "DELETE", first.URL+"/v1/users/bob", testAdminToken, nil), http.StatusNoContent)
+	time.Sleep(staleness)
 	mustStatus(t, "deleted member's call on the second instance", proxy(bobToken), http.StatusUnauthorized)
 }

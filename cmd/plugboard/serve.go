@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,8 +83,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer backend.Close()
 	// API requests read tokens, users, connections, services and
 	// credentials from memory, checked against the database's cache
-	// generation once per request.
-	st := cached.New(backend, cached.Options{})
+	// generation at most once per request.
+	st := cached.New(backend, cached.Options{Staleness: c.CacheStaleness})
 
 	keyring, _, err := secrets.LoadKeyring(secrets.LoadOptions{
 		Key: c.MasterKey, KeyFile: c.MasterKeyFile, DataDir: c.DataDir, Logger: logger,
@@ -199,6 +200,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(listener) }()
+	if c.DebugAddr != "" {
+		debugServer, err := startDebugServer(c.DebugAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer debugServer.Close()
+	}
 	logger.Info("plugboard listening", "addr", listener.Addr().String(), "public_url", c.PublicURL,
 		"redirect_uri", manager.RedirectURI())
 
@@ -225,6 +233,25 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// startDebugServer serves Go's profiler on addr until the returned server is
+// closed.
+func startDebugServer(addr string, logger *slog.Logger) (*http.Server, error) {
+	listener, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--debug-addr: listening on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = server.Serve(listener) }()
+	logger.Info("profiler listening", "addr", listener.Addr().String(), "path", "/debug/pprof/")
+	return server, nil
 }
 
 // mount sends the API's paths (/v1/, the OAuth callback and the operations

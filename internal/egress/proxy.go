@@ -1,12 +1,14 @@
 package egress
 
 import (
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptrace"
 	"net/http/httputil"
 	"net/textproto"
 	"net/url"
+	"sync"
 )
 
 // Proxy forwards r to target with the connection's credential and streams the
@@ -70,7 +72,8 @@ func (s *Sender) Proxy(w http.ResponseWriter, r *http.Request, target *url.URL, 
 		ErrorHandler: func(_ http.ResponseWriter, _ *http.Request, err error) {
 			proxyErr = err
 		},
-		ErrorLog: slog.NewLogLogger(s.logger().Handler(), slog.LevelWarn),
+		ErrorLog:   s.proxyErrorLog(),
+		BufferPool: copyBuffers,
 	}
 	rp.ServeHTTP(w, r)
 	return proxyErr
@@ -92,11 +95,32 @@ func (s *Sender) proxyRoundTrip(req *http.Request, allow *Allowlist, auth Author
 	}
 	ctx := httptrace.WithClientTrace(req.Context(), trace)
 
-	req = req.Clone(ctx)
+	// The reverse proxy made req for this call alone, and sendAuthorized
+	// authorizes a deep copy, so a shallow copy carries the new context.
+	req = req.WithContext(ctx)
 	if err := bufferForReplay(req, s.maxReplayBody()); err != nil {
 		return nil, err
 	}
 	return s.sendAuthorized(req, allow, auth)
+}
+
+// copyBuffers holds the buffers that the reverse proxy copies response
+// bodies through, 32 KiB as its own, so that a request does not allocate
+// one.
+var copyBuffers = &bufferPool{pool: sync.Pool{New: func() any { return new([32 * 1024]byte) }}}
+
+type bufferPool struct{ pool sync.Pool }
+
+func (p *bufferPool) Get() []byte  { return p.pool.Get().(*[32 * 1024]byte)[:] }
+func (p *bufferPool) Put(b []byte) { p.pool.Put((*[32 * 1024]byte)(b)) }
+
+// proxyErrorLog returns the log.Logger that the reverse proxy writes its
+// errors to, made once per Sender.
+func (s *Sender) proxyErrorLog() *log.Logger {
+	s.errorLogOnce.Do(func() {
+		s.errorLog = slog.NewLogLogger(s.logger().Handler(), slog.LevelWarn)
+	})
+	return s.errorLog
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 )
 
@@ -44,12 +46,12 @@ type ResponseRedactor interface {
 // Sender sends requests through a connection. Its methods are safe for
 // concurrent use once its fields are set.
 type Sender struct {
-	// Client sends each request. Its Transport must come from NewTransport,
-	// or wrap one, so that the egress guard applies. A nil Transport is an
-	// error rather than http.DefaultTransport. The Sender ignores
-	// Client.CheckRedirect and Client.Jar, because it handles redirects itself
-	// and must not share cookies between callers. Client.Timeout also cuts
-	// proxied streams, so leave it zero. InvokeTimeout bounds invoke calls.
+	// Client's Transport sends each request. It must come from
+	// NewTransport, or wrap one, so that the egress guard applies. A nil
+	// Transport is an error rather than http.DefaultTransport. The Sender
+	// calls the Transport directly and ignores the Client's other fields:
+	// it handles redirects itself, must not share cookies between callers,
+	// and bounds invoke calls with InvokeTimeout.
 	Client *http.Client
 
 	// Logger receives retries, redirects that were not followed and proxy
@@ -69,6 +71,9 @@ type Sender struct {
 	// a 401 and reading the response body. Zero means DefaultInvokeTimeout.
 	// It does not apply to Proxy.
 	InvokeTimeout time.Duration
+
+	errorLogOnce sync.Once
+	errorLog     *log.Logger
 }
 
 // NewSender returns a Sender whose client is built on NewTransport(opts).
@@ -166,18 +171,11 @@ func (s *Sender) sendChecked(req *http.Request, allow *Allowlist) (*http.Respons
 		return nil, errors.New("sender has no HTTP transport; build its client on egress.NewTransport")
 	}
 
-	// http.Client parses the Location of a 3xx response before it calls
-	// CheckRedirect (Go 1.26), and fails on one it cannot parse, with the
-	// Location in the error. With the header hidden from the client, such a
-	// response returns like any other redirect, and the header is put back
-	// below.
-	transport := &locationHider{next: s.Client.Transport}
-	client := *s.Client
-	client.Transport = transport
-	client.Jar = nil
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-	resp, err := client.Do(req)
+	// The Transport is called without an http.Client, which would parse
+	// the Location of a 3xx response and fail on one it cannot parse, with
+	// the Location in the error. A redirect returns like any other
+	// response, and its caller decides whether to follow it.
+	resp, err := s.Client.Transport.RoundTrip(req)
 	if err != nil {
 		// A *url.Error prints the whole URL, whose query may contain a
 		// credential that the Authorizer added, so keep only its cause.
@@ -186,29 +184,6 @@ func (s *Sender) sendChecked(req *http.Request, allow *Allowlist) (*http.Respons
 			err = urlErr.Err
 		}
 		return nil, fmt.Errorf("sending %s request to %s: %w", req.Method, req.URL.Host, err)
-	}
-	if transport.location != nil {
-		resp.Header["Location"] = transport.location
-	}
-	return resp, nil
-}
-
-// locationHider is the transport of one http.Client.Do call. It removes the
-// Location header of the response and keeps it, so that the client returns
-// a redirect without reading its Location.
-type locationHider struct {
-	next     http.RoundTripper
-	location []string
-}
-
-func (t *locationHider) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err != nil || resp == nil || resp.Header == nil {
-		return resp, err
-	}
-	if location, ok := resp.Header["Location"]; ok {
-		t.location = location
-		delete(resp.Header, "Location")
 	}
 	return resp, nil
 }

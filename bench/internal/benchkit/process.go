@@ -3,6 +3,7 @@ package benchkit
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -110,13 +111,20 @@ func Serve(addr string, h http.Handler) error {
 
 // StartPlugboard builds cmd/plugboard into dir and starts it on a free
 // loopback port with private egress allowed, an empty SQLite database in
-// dir and the given admin token.
-func StartPlugboard(ctx context.Context, dir, adminToken string) (*Process, error) {
+// dir, the given admin token and args added to serve's flags.
+func StartPlugboard(ctx context.Context, dir, adminToken string, args []string) (*Process, error) {
 	binary, err := BuildPlugboard(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	return StartPlugboardBinary(binary, PlugboardOptions{Dir: dir, AdminToken: adminToken})
+	return StartPlugboardBinary(binary, PlugboardOptions{Dir: dir, AdminToken: adminToken, Args: args})
+}
+
+// DefineServeFlags defines the -serve-flags flag on the default flag set.
+// Call strings.Fields on its value after flag.Parse.
+func DefineServeFlags() *string {
+	return flag.String("serve-flags", "",
+		"space-separated flags added to plugboard serve, such as \"--debug-addr 127.0.0.1:6060\"")
 }
 
 // BuildPlugboard builds cmd/plugboard into dir and returns the binary's

@@ -310,3 +310,61 @@ func TestSharedReadStartsAfterRequest(t *testing.T) {
 		t.Errorf("generation reads = %d, want 3", n)
 	}
 }
+
+// TestStalenessWindow checks that with Staleness set, a request takes a
+// recent generation read instead of its own, that a change committed by
+// another instance is seen once the window has passed, and that a write
+// through the instance itself is seen at once.
+func TestStalenessWindow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	other := openSQLite(t, path)
+	conn, _ := seed(t, other)
+	backend := &countingStore{Store: openSQLite(t, path)}
+	const staleness = 200 * time.Millisecond
+	st := cached.New(backend, cached.Options{Staleness: staleness})
+	name := func() string {
+		t.Helper()
+		got, err := st.GetConnection(cached.WithScope(t.Context()), conn.OrgID, conn.LinkName)
+		if err != nil {
+			t.Fatalf("GetConnection() error = %v", err)
+		}
+		return got.Name
+	}
+	rename := func(s store.Store, to string) {
+		t.Helper()
+		_, err := s.UpdateConnection(t.Context(), conn.OrgID, conn.LinkName, func(c *store.Connection, _ []store.Credential) error {
+			c.Name = to
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("UpdateConnection() error = %v", err)
+		}
+	}
+
+	start := time.Now()
+	name()
+	rename(other, "renamed elsewhere")
+	got := name()
+	if time.Since(start) < staleness {
+		// Both requests fell inside one window: the second took the first's read.
+		if n := backend.generationReads.Load(); n != 1 {
+			t.Errorf("generation reads within the window = %d, want 1", n)
+		}
+		if got != "CRM" {
+			t.Errorf("name within the window = %q, want the copy's CRM", got)
+		}
+	}
+	time.Sleep(staleness)
+	if got := name(); got != "renamed elsewhere" {
+		t.Errorf("name after the window = %q, want the other instance's change", got)
+	}
+
+	reads := backend.generationReads.Load()
+	rename(st, "renamed here")
+	if got := name(); got != "renamed here" {
+		t.Errorf("name right after this instance's write = %q, want renamed here", got)
+	}
+	if n := backend.generationReads.Load(); n != reads+1 {
+		t.Errorf("generation reads after this instance's write = %d, want %d", n, reads+1)
+	}
+}

@@ -14,11 +14,23 @@ const generationReadTimeout = 10 * time.Second
 // org. While one read runs, the requests that arrive wait for the next read,
 // which starts only when the running one ends. So every read a request uses
 // starts after the request arrived, and returns every change committed before
-// that, as a read of its own would.
+// that, as a read of its own would. With Staleness set, a request may also
+// take the newest finished read if that read started at most Staleness
+// before the request arrived.
 type generationReader struct {
 	mu      sync.Mutex
 	running bool
 	waiting *generationBatch // requests that arrived while a read ran
+
+	// recent is the result of the newest finished read that started after
+	// the last write through this instance, and recentStart the time that
+	// read started. hasRecent is false until such a read finishes.
+	recent      int64
+	recentStart time.Time
+	hasRecent   bool
+	// writes counts the writes through this instance. A read that a write
+	// overlapped is not kept as recent, because it may predate the write.
+	writes uint64
 }
 
 // generationBatch is one shared read and the requests that wait for it.
@@ -39,15 +51,45 @@ func (s *Store) generationReader(orgID string) *generationReader {
 	return reader
 }
 
-// readGeneration reads the org's generation from the backend, or waits for
-// the next read that starts after this call did.
+// forget drops the recent read after a write through this instance, so the
+// next request reads the generation that the write raised.
+func (r *generationReader) forget() {
+	r.mu.Lock()
+	r.writes++
+	r.hasRecent = false
+	r.mu.Unlock()
+}
+
+// keep records a finished read as recent, unless a write overlapped it or a
+// newer read is already kept.
+func (r *generationReader) keep(generation int64, start time.Time, writes uint64) {
+	r.mu.Lock()
+	if r.writes == writes && (!r.hasRecent || start.After(r.recentStart)) {
+		r.recent, r.recentStart, r.hasRecent = generation, start, true
+	}
+	r.mu.Unlock()
+}
+
+// readGeneration takes a read that started within Staleness before this
+// call, reads the org's generation from the backend, or waits for the next
+// read that starts after this call did.
 func (s *Store) readGeneration(ctx context.Context, orgID string) (int64, error) {
 	reader := s.generationReader(orgID)
 	reader.mu.Lock()
+	if s.staleness > 0 && reader.hasRecent && time.Since(reader.recentStart) <= s.staleness {
+		generation := reader.recent
+		reader.mu.Unlock()
+		return generation, nil
+	}
 	if !reader.running {
 		reader.running = true
+		writes := reader.writes
 		reader.mu.Unlock()
+		start := time.Now()
 		generation, err := s.Store.CacheGeneration(ctx, orgID)
+		if err == nil {
+			reader.keep(generation, start, writes)
+		}
 		s.startWaitingRead(reader, orgID)
 		return generation, err
 	}
@@ -77,12 +119,17 @@ func (s *Store) startWaitingRead(reader *generationReader, orgID string) {
 		reader.mu.Unlock()
 		return
 	}
+	writes := reader.writes
 	reader.mu.Unlock()
 
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), generationReadTimeout)
+		start := time.Now()
 		batch.generation, batch.err = s.Store.CacheGeneration(ctx, orgID)
 		cancel()
+		if batch.err == nil {
+			reader.keep(batch.generation, start, writes)
+		}
 		close(batch.done)
 		s.startWaitingRead(reader, orgID)
 	}()

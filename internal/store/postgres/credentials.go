@@ -174,16 +174,38 @@ func (s *Store) DeleteExpiredOAuthStates(ctx context.Context, now time.Time) (in
 // It locks nothing: the refresher takes each credential's refresh lease
 // through UpdateCredential.
 func (s *Store) ListRefreshDue(ctx context.Context, now, expiringBefore, idleBefore time.Time, limit int) ([]store.Credential, error) {
+	// Two reads, each on its partial index (migration 0011): credentials
+	// whose access token expires before expiringBefore, soonest first, then
+	// the idle ones, which all sort after them. The literals match the
+	// indexes' conditions, so that every plan may use them.
 	rows, err := s.pool.Query(ctx, `SELECT `+credentialColumns+` FROM credentials
-		WHERE status = $1 AND refresh_token_sealed <> ''
+		WHERE status = 'connected' AND refresh_token_sealed <> '' AND expiry <> '' AND expiry < $1
 		AND (refresh_lease_id = '' OR refresh_lease_until <= $2)
-		AND ((expiry <> '' AND expiry < $3)
-			OR (CASE WHEN refreshed_at <> '' THEN refreshed_at ELSE connected_at END) < $4)
-		ORDER BY CASE WHEN expiry = '' THEN 1 ELSE 0 END, expiry, org_id, connection_id, user_id
-		LIMIT $5`,
-		store.StatusConnected, columns.FormatTime(now), columns.FormatTime(expiringBefore), columns.FormatTime(idleBefore), limitArg(limit))
+		ORDER BY expiry, org_id, connection_id, user_id
+		LIMIT $3`,
+		columns.FormatTime(expiringBefore), columns.FormatTime(now), limitArg(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing credentials due for refresh: %w", err)
 	}
-	return collectRows(rows, scanCredential, "credential")
+	expiring, err := collectRows(rows, scanCredential, "credential")
+	if err != nil || len(expiring) == limit {
+		return expiring, err
+	}
+	rest := -1
+	if limit >= 0 {
+		rest = limit - len(expiring)
+	}
+	rows, err = s.pool.Query(ctx, `SELECT `+credentialColumns+` FROM credentials
+		WHERE status = 'connected' AND refresh_token_sealed <> ''
+		AND (CASE WHEN refreshed_at <> '' THEN refreshed_at ELSE connected_at END) < $1
+		AND NOT (expiry <> '' AND expiry < $2)
+		AND (refresh_lease_id = '' OR refresh_lease_until <= $3)
+		ORDER BY CASE WHEN expiry = '' THEN 1 ELSE 0 END, expiry, org_id, connection_id, user_id
+		LIMIT $4`,
+		columns.FormatTime(idleBefore), columns.FormatTime(expiringBefore), columns.FormatTime(now), limitArg(rest))
+	if err != nil {
+		return nil, fmt.Errorf("listing idle credentials due for refresh: %w", err)
+	}
+	idle, err := collectRows(rows, scanCredential, "credential")
+	return append(expiring, idle...), err
 }

@@ -186,14 +186,43 @@ func (s *Store) DeleteExpiredOAuthStates(ctx context.Context, now time.Time) (in
 
 // ListRefreshDue lists credentials the background refresher should renew.
 func (s *Store) ListRefreshDue(ctx context.Context, now, expiringBefore, idleBefore time.Time, limit int) ([]store.Credential, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+credentialColumns+` FROM credentials
-		WHERE status = ? AND refresh_token_sealed <> ''
+	// Two reads, each on its partial index (migration 0011): credentials
+	// whose access token expires before expiringBefore, soonest first, then
+	// the idle ones, which all sort after them.
+	expiring, err := s.listCredentials(ctx, refreshExpiringQuery,
+		columns.FormatTime(expiringBefore), columns.FormatTime(now), limit)
+	if err != nil || len(expiring) == limit {
+		return expiring, err
+	}
+	rest := -1
+	if limit >= 0 {
+		rest = limit - len(expiring)
+	}
+	idle, err := s.listCredentials(ctx, refreshIdleQuery,
+		columns.FormatTime(idleBefore), columns.FormatTime(expiringBefore), columns.FormatTime(now), rest)
+	return append(expiring, idle...), err
+}
+
+// The two reads of ListRefreshDue. The literals match the conditions of the
+// partial indexes credentials_refresh_expiry and credentials_refresh_idle.
+const (
+	refreshExpiringQuery = `SELECT ` + credentialColumns + ` FROM credentials
+		WHERE status = 'connected' AND refresh_token_sealed <> '' AND expiry <> '' AND expiry < ?
 		AND (refresh_lease_id = '' OR refresh_lease_until <= ?)
-		AND ((expiry <> '' AND expiry < ?)
-			OR (CASE WHEN refreshed_at <> '' THEN refreshed_at ELSE connected_at END) < ?)
+		ORDER BY expiry, org_id, connection_id, user_id
+		LIMIT ?`
+	refreshIdleQuery = `SELECT ` + credentialColumns + ` FROM credentials
+		WHERE status = 'connected' AND refresh_token_sealed <> ''
+		AND (CASE WHEN refreshed_at <> '' THEN refreshed_at ELSE connected_at END) < ?
+		AND NOT (expiry <> '' AND expiry < ?)
+		AND (refresh_lease_id = '' OR refresh_lease_until <= ?)
 		ORDER BY CASE WHEN expiry = '' THEN 1 ELSE 0 END, expiry, org_id, connection_id, user_id
-		LIMIT ?`,
-		store.StatusConnected, columns.FormatTime(now), columns.FormatTime(expiringBefore), columns.FormatTime(idleBefore), limit)
+		LIMIT ?`
+)
+
+// listCredentials runs a query of whole credential rows.
+func (s *Store) listCredentials(ctx context.Context, query string, args ...any) ([]store.Credential, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing credentials due for refresh: %w", err)
 	}

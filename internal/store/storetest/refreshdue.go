@@ -23,6 +23,12 @@ func testListRefreshDue(t *testing.T, s store.Store) {
 		{"expired", func(c *store.Credential) { c.Expiry = now.Add(-time.Hour) }, true},
 		{"fresh", func(c *store.Credential) { c.Expiry = now.Add(time.Hour) }, false},
 		{"idle", func(c *store.Credential) { c.Expiry = time.Time{}; c.RefreshedAt = now.Add(-40 * 24 * time.Hour) }, true},
+		{"idle_and_expired", func(c *store.Credential) {
+			c.Expiry, c.RefreshedAt = now.Add(-2*time.Hour), now.Add(-40*24*time.Hour)
+		}, true},
+		{"idle_not_expiring", func(c *store.Credential) {
+			c.Expiry, c.RefreshedAt = now.Add(time.Hour), now.Add(-40*24*time.Hour)
+		}, true},
 		{"idle_never_refreshed", func(c *store.Credential) {
 			c.Expiry, c.RefreshedAt, c.ConnectedAt = time.Time{}, time.Time{}, now.Add(-40*24*time.Hour)
 		}, true},
@@ -57,14 +63,31 @@ func testListRefreshDue(t *testing.T, s store.Store) {
 		t.Fatalf("ListRefreshDue() error = %v", err)
 	}
 	var got []string
+	var expiries []time.Time
 	for _, c := range due {
 		if c.OrgID == org.ID {
 			got = append(got, c.UserID)
+			expiries = append(expiries, c.Expiry)
 		}
 	}
 	slices.Sort(got)
 	slices.Sort(want)
 	checkEqual(t, "due credentials", got, want)
+	// Soonest expiry first; credentials without an expiry come last.
+	sorted := slices.IsSortedFunc(expiries, func(a, b time.Time) int {
+		switch {
+		case a.IsZero() && b.IsZero():
+			return 0
+		case a.IsZero():
+			return 1
+		case b.IsZero():
+			return -1
+		}
+		return a.Compare(b)
+	})
+	if !sorted {
+		t.Errorf("expiries of due credentials in listed order = %v, want soonest first and none last", expiries)
+	}
 
 	limited, err := s.ListRefreshDue(t.Context(), now, now.Add(5*time.Minute), now.Add(-30*24*time.Hour), 1)
 	if err != nil {
