@@ -93,7 +93,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, c *Caller) error
 
 	req := &egress.Request{Method: method, Headers: in.Headers, Parameters: map[string]string{}}
 	for k, v := range in.Parameters {
-		req.Parameters[k] = parameterText(v)
+		req.Parameters[k] = egress.ParameterText(v)
 	}
 	body, err := invokeBody(in.Body)
 	if err != nil {
@@ -156,16 +156,6 @@ func (s *Server) invokeWithoutConnection(r *http.Request, c *Caller, req *egress
 	s.logger.InfoContext(r.Context(), "sent a call without a connection",
 		"org_id", c.Actor.OrgID, "user_id", c.Actor.UserID, "host", target.Host, "status", resp.StatusCode)
 	return resp, nil
-}
-
-// parameterText renders a parameter value: strings as they are, other JSON
-// values in their JSON form.
-func parameterText(v any) string {
-	if s, ok := v.(string); ok {
-		return s
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 // invokeBody returns the bytes to send: a JSON string is sent as its text,

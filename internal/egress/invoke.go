@@ -3,6 +3,7 @@ package egress
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -314,4 +315,14 @@ func readLimited(resp *http.Response, maxBody int64) ([]byte, error) {
 		return nil, tooLarge
 	}
 	return body, nil
+}
+
+// ParameterText renders a decoded JSON value as a query or form parameter:
+// a string as it is, any other value in its JSON form.
+func ParameterText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	data, _ := json.Marshal(v)
+	return string(data)
 }

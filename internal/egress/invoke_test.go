@@ -775,3 +775,21 @@ func TestDoDropsCallerAuthorization(t *testing.T) {
 		t.Errorf("query = %q, want the connection's key", got[0].RawQuery)
 	}
 }
+
+func TestParameterText(t *testing.T) {
+	for _, tc := range []struct {
+		value any
+		want  string
+	}{
+		{"a b&c", "a b&c"},
+		{float64(42), "42"},
+		{1.5, "1.5"},
+		{true, "true"},
+		{nil, "null"},
+		{map[string]any{"k": []any{"v", float64(1)}}, `{"k":["v",1]}`},
+	} {
+		if got := ParameterText(tc.value); got != tc.want {
+			t.Errorf("ParameterText(%#v) = %q, want %q", tc.value, got, tc.want)
+		}
+	}
+}

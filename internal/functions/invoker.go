@@ -124,7 +124,7 @@ func egressRequest(req deluge.InvokeRequest, target *url.URL) (*egress.Request, 
 	out := &egress.Request{Method: req.Method, URL: target.String(), Headers: headers}
 	params := make(map[string]string, len(req.Parameters))
 	for name, value := range req.Parameters {
-		params[name] = parameterText(value)
+		params[name] = egress.ParameterText(value)
 	}
 	body := req.Body
 	if body == nil && len(req.Parameters) > 0 && isJSON && req.Method != "GET" && req.Method != "DELETE" {
@@ -148,7 +148,7 @@ func egressRequest(req deluge.InvokeRequest, target *url.URL) (*egress.Request, 
 		form := url.Values{}
 		for _, key := range b.Keys() {
 			value, _ := b.Get(key)
-			form.Set(key, parameterText(value))
+			form.Set(key, egress.ParameterText(value))
 		}
 		out.Body = []byte(form.Encode())
 		if contentType == "" {
@@ -167,12 +167,3 @@ func egressRequest(req deluge.InvokeRequest, target *url.URL) (*egress.Request, 
 	return out, nil
 }
 
-// parameterText renders a parameter value: text as it is, other values in
-// their JSON form.
-func parameterText(v any) string {
-	if s, ok := v.(string); ok {
-		return s
-	}
-	data, _ := json.Marshal(v)
-	return string(data)
-}
