@@ -67,6 +67,9 @@ func (m *Manager) CreateApplication(ctx context.Context, actor Actor, in Applica
 		Default:    in.Default != nil && *in.Default,
 		CreatedAt:  now,
 		UpdatedAt:  now,
+		// The service may be deleted between the lookup above and the
+		// insert, so the store checks a custom one again.
+		RequireCustomService: svc.Kind == catalog.KindCustom,
 	}
 	if in.ClientSecret != nil && *in.ClientSecret != "" {
 		sealed, err := m.keyring.Seal([]byte(in.ClientSecret.Reveal()), clientSecretAD(app.OrgID, app.ID))
@@ -75,9 +78,14 @@ func (m *Manager) CreateApplication(ctx context.Context, actor Actor, in Applica
 		}
 		app.ClientSecretSealed = sealed
 	}
-	if err := m.store.CreateApplication(ctx, app); err != nil {
+	err = m.store.CreateApplication(ctx, app)
+	if prob := ReferenceProblem(err, actor, ""); prob != nil {
+		return store.Application{}, prob
+	}
+	if err != nil {
 		return store.Application{}, fmt.Errorf("creating application: %w", err)
 	}
+	app.RequireCustomService = false
 	return app, nil
 }
 

@@ -81,6 +81,9 @@ func (m *Manager) CreateConnection(ctx context.Context, actor Actor, in Connecti
 		CreatedAt:   m.now(),
 		UpdatedAt:   m.now(),
 		Description: "",
+		// The service may be deleted between the lookup above and the
+		// insert, so the store checks a custom one again.
+		RequireCustomService: svc.Kind == catalog.KindCustom,
 	}
 	if in.Description != nil {
 		conn.Description = strings.TrimSpace(*in.Description)
@@ -111,8 +114,7 @@ func (m *Manager) CreateConnection(ctx context.Context, actor Actor, in Connecti
 		if err != nil {
 			return store.Connection{}, fmt.Errorf("creating connection: %w", err)
 		}
-		m.recordCreated(ctx, actor, conn)
-		return conn, nil
+		return m.created(ctx, actor, conn), nil
 	}
 
 	base := LinkNameFrom(name)
@@ -131,11 +133,18 @@ func (m *Manager) CreateConnection(ctx context.Context, actor Actor, in Connecti
 		if err != nil {
 			return store.Connection{}, fmt.Errorf("creating connection: %w", err)
 		}
-		m.recordCreated(ctx, actor, conn)
-		return conn, nil
+		return m.created(ctx, actor, conn), nil
 	}
 	return store.Connection{}, problem.Conflict("link_name_taken",
 		"no free link name derived from %q; give link_name explicitly", name)
+}
+
+// created records a stored connection and returns it as a later read
+// returns it, without the write-only RequireCustomService.
+func (m *Manager) created(ctx context.Context, actor Actor, conn store.Connection) store.Connection {
+	conn.RequireCustomService = false
+	m.recordCreated(ctx, actor, conn)
+	return conn
 }
 
 func (m *Manager) recordCreated(ctx context.Context, actor Actor, conn store.Connection) {

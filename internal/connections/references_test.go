@@ -8,30 +8,40 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plugboard/plugboard/internal/catalog"
 	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/problem"
 	"github.com/plugboard/plugboard/internal/store"
 	"github.com/plugboard/plugboard/internal/store/sqlite"
 )
 
-// deletingStore deletes an application just before each CreateConnection,
-// as a concurrent request can between the manager's checks and the insert.
+// deletingStore runs deleteParent just before each CreateConnection and
+// CreateApplication, as a concurrent request can delete a record between
+// the manager's checks and the insert.
 type deletingStore struct {
 	*sqlite.Store
-	applicationID string
+	deleteParent func(ctx context.Context, orgID string) error
 }
 
 func (s deletingStore) CreateConnection(ctx context.Context, conn store.Connection) error {
-	if err := s.Store.DeleteApplication(ctx, conn.OrgID, s.applicationID); err != nil {
+	if err := s.deleteParent(ctx, conn.OrgID); err != nil {
 		return err
 	}
 	return s.Store.CreateConnection(ctx, conn)
 }
 
-func TestCreateConnectionApplicationDeleted(t *testing.T) {
-	f := newFixture(t)
-	manager := connections.New(connections.Options{
-		Store:      deletingStore{Store: f.store, applicationID: f.application.ID},
+func (s deletingStore) CreateApplication(ctx context.Context, app store.Application) error {
+	if err := s.deleteParent(ctx, app.OrgID); err != nil {
+		return err
+	}
+	return s.Store.CreateApplication(ctx, app)
+}
+
+// newDeletingManager returns a manager on f's database that runs
+// deleteParent before each insert of a connection or application.
+func newDeletingManager(f *fixture, deleteParent func(ctx context.Context, orgID string) error) *connections.Manager {
+	return connections.New(connections.Options{
+		Store:      deletingStore{Store: f.store, deleteParent: deleteParent},
 		Keyring:    f.keyring,
 		PublicURL:  testPublicURL + "/",
 		HTTPClient: http.DefaultClient,
@@ -39,6 +49,21 @@ func TestCreateConnectionApplicationDeleted(t *testing.T) {
 		Now:        f.clock.Now,
 		Events:     f.events,
 		Audit:      f.audit,
+	})
+}
+
+// deleteService returns a deleteParent function that deletes the custom
+// service key.
+func deleteService(f *fixture, key string) func(ctx context.Context, orgID string) error {
+	return func(ctx context.Context, orgID string) error {
+		return f.store.DeleteService(ctx, orgID, key)
+	}
+}
+
+func TestCreateConnectionApplicationDeleted(t *testing.T) {
+	f := newFixture(t)
+	manager := newDeletingManager(f, func(ctx context.Context, orgID string) error {
+		return f.store.DeleteApplication(ctx, orgID, f.application.ID)
 	})
 
 	_, err := manager.CreateConnection(f.ctx, f.developer, connectionInput("CRM", "devices.read"))
@@ -49,12 +74,60 @@ func TestCreateConnectionApplicationDeleted(t *testing.T) {
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("error = %v, want it to wrap store.ErrNotFound", err)
 	}
-	conns, err := f.store.ListConnections(f.ctx, testOrgID, store.ListConnectionsOptions{})
-	if err != nil {
-		t.Fatalf("ListConnections() error = %v", err)
+	f.wantNoConnections(t)
+}
+
+func TestCreateConnectionServiceDeleted(t *testing.T) {
+	f := newFixture(t)
+	// A basic service needs no application, which DeleteService would
+	// count as a use, so the service can be deleted.
+	f.createService(t, catalog.Service{Key: "acme_basic", Name: "Acme basic", AuthType: catalog.AuthBasic,
+		APIBaseURL: "https://api.acme.example"})
+	manager := newDeletingManager(f, deleteService(f, "acme_basic"))
+
+	name := "Acme basic"
+	_, err := manager.CreateConnection(f.ctx, f.developer, connections.ConnectionInput{Name: &name, Service: "acme_basic"})
+	p := f.wantProblem(t, err, http.StatusConflict, "service_deleted")
+	if !strings.Contains(p.Detail, `"acme_basic"`) {
+		t.Errorf("problem detail = %q, want the service key %q", p.Detail, "acme_basic")
 	}
-	if len(conns) != 0 {
-		t.Errorf("connections after the failed create = %v, want none", linkNamesOf(conns))
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("error = %v, want it to wrap store.ErrNotFound", err)
+	}
+	f.wantNoConnections(t)
+}
+
+func TestCreateApplicationServiceDeleted(t *testing.T) {
+	f := newFixture(t)
+	f.createService(t, f.oauthService("acme_other"))
+	manager := newDeletingManager(f, deleteService(f, "acme_other"))
+
+	name, clientID := "Staging", "client-staging"
+	_, err := manager.CreateApplication(f.ctx, f.admin, connections.ApplicationInput{
+		Service: "acme_other", Name: &name, ClientID: &clientID,
+	})
+	p := f.wantProblem(t, err, http.StatusConflict, "service_deleted")
+	if !strings.Contains(p.Detail, `"acme_other"`) {
+		t.Errorf("problem detail = %q, want the service key %q", p.Detail, "acme_other")
+	}
+	apps, err := f.store.ListApplications(f.ctx, testOrgID, "acme_other")
+	if err != nil {
+		t.Fatalf("ListApplications() error = %v", err)
+	}
+	if len(apps) != 0 {
+		t.Errorf("applications after the failed create = %d, want none", len(apps))
+	}
+}
+
+func TestCreateConnectionCustomServiceNotStored(t *testing.T) {
+	f := newFixture(t)
+	conn := f.createConnection(t, f.developer, connectionInput("CRM", "devices.read"))
+	if conn.RequireCustomService {
+		t.Error("CreateConnection().RequireCustomService = true, want false as a later read returns it")
+	}
+	app := f.createApplication(t, testServiceKey, "Staging", false)
+	if app.RequireCustomService {
+		t.Error("CreateApplication().RequireCustomService = true, want false as a later read returns it")
 	}
 }
 
@@ -70,6 +143,7 @@ func TestReferenceProblem(t *testing.T) {
 		{"application", &store.ReferenceError{Kind: "application", ID: "app-1"}, "", "application_deleted", `application "app-1" was deleted`},
 		{"connection by link", &store.ReferenceError{Kind: "connection", ID: "c-1"}, "crm", "connection_deleted", `connection "crm" was deleted`},
 		{"connection by ID", &store.ReferenceError{Kind: "connection", ID: "c-1"}, "", "connection_deleted", `connection "c-1" was deleted`},
+		{"service", &store.ReferenceError{Kind: "service", ID: "acme"}, "", "service_deleted", `custom service "acme" was deleted`},
 		{"actor", &store.ReferenceError{Kind: "user", ID: "u-dev"}, "", "user_deleted", `user "dev" was deleted`},
 		{"other user", &store.ReferenceError{Kind: "user", ID: "u-other"}, "", "user_deleted", `user "u-other" was deleted`},
 	}
@@ -90,6 +164,19 @@ func TestReferenceProblem(t *testing.T) {
 	}
 	if err := connections.ReferenceProblem(store.ErrNotFound, actor, ""); err != nil {
 		t.Errorf("ReferenceProblem(ErrNotFound) = %v, want nil", err)
+	}
+}
+
+// wantNoConnections checks that the fixture's org has no connections, as
+// after a failed create.
+func (f *fixture) wantNoConnections(t *testing.T) {
+	t.Helper()
+	conns, err := f.store.ListConnections(f.ctx, testOrgID, store.ListConnectionsOptions{})
+	if err != nil {
+		t.Fatalf("ListConnections() error = %v", err)
+	}
+	if len(conns) != 0 {
+		t.Errorf("connections after the failed create = %v, want none", linkNamesOf(conns))
 	}
 }
 

@@ -79,9 +79,14 @@ type Store interface {
 	ListServices(ctx context.Context, orgID string) ([]CustomService, error)
 	UpdateService(ctx context.Context, orgID, key string, update func(*CustomService) error) (CustomService, error)
 	// DeleteService deletes a custom service; it fails with ErrInUse while
-	// applications or connections refer to it.
+	// applications or connections refer to it. An application or
+	// connection created concurrently with RequireCustomService set is
+	// either counted or fails with a *ReferenceError.
 	DeleteService(ctx context.Context, orgID, key string) error
 
+	// CreateApplication fails with a *ReferenceError when
+	// app.RequireCustomService is set and the org has no custom service
+	// with the key app.ServiceKey.
 	CreateApplication(ctx context.Context, app Application) error
 	GetApplication(ctx context.Context, orgID, id string) (Application, error)
 	// ListApplications lists an org's applications, of one service when
@@ -95,7 +100,7 @@ type Store interface {
 
 	// CreateConnection fails with ErrConflict when the link name is taken,
 	// and with a *ReferenceError when its application or owner does not
-	// exist.
+	// exist, or its custom service when conn.RequireCustomService is set.
 	CreateConnection(ctx context.Context, conn Connection) error
 	GetConnection(ctx context.Context, orgID, linkName string) (Connection, error)
 	GetConnectionByID(ctx context.Context, orgID, id string) (Connection, error)
@@ -277,8 +282,8 @@ var ErrInUse = errors.New("in use")
 // to another record that does not exist, such as a connection's application
 // that a concurrent request deleted. It wraps ErrNotFound.
 type ReferenceError struct {
-	Kind string // "application", "connection" or "user"
-	ID   string
+	Kind string // "application", "connection", "service" or "user"
+	ID   string // the record's ID, or a service's key
 }
 
 func (e *ReferenceError) Error() string {
@@ -353,6 +358,13 @@ type Application struct {
 	Default            bool
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	// RequireCustomService is set by the caller of CreateApplication when
+	// ServiceKey names the org's custom service, so the insert fails with
+	// a *ReferenceError of kind "service" if that service no longer
+	// exists. Without it the store cannot tell a deleted custom service
+	// from a catalog service, which has no row. It is not stored, reads
+	// return false, and UpdateApplication ignores it.
+	RequireCustomService bool
 }
 
 // Connection is a named use of a service.
@@ -372,6 +384,12 @@ type Connection struct {
 	OwnerID                 string
 	CreatedAt               time.Time
 	UpdatedAt               time.Time
+	// RequireCustomService is set by the caller of CreateConnection when
+	// ServiceKey names the org's custom service, so the insert fails with
+	// a *ReferenceError of kind "service" if that service no longer
+	// exists. It is not stored, reads return false, and UpdateConnection
+	// ignores it because an update cannot change ServiceKey.
+	RequireCustomService bool
 }
 
 // ListConnectionsOptions filter and page a connection list. Connections come

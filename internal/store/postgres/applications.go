@@ -25,10 +25,12 @@ func scanApplication(row pgx.Row) (store.Application, error) {
 
 // CreateApplication inserts an application. When it is the default, the
 // service's other applications stop being default in the same transaction.
-// A custom service is locked first, as CreateConnection locks it.
+// A custom service is locked first, as CreateConnection locks it, and a
+// *store.ReferenceError returned when a.RequireCustomService is set and
+// the service is gone.
 func (s *Store) CreateApplication(ctx context.Context, a store.Application) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := lockCustomService(ctx, tx, a.OrgID, a.ServiceKey); err != nil {
+		if err := lockCustomService(ctx, tx, a.OrgID, a.ServiceKey, a.RequireCustomService); err != nil {
 			return err
 		}
 		if a.Default {

@@ -29,10 +29,11 @@ func scanConnection(row pgx.Row) (store.Connection, error) {
 // CreateConnection inserts a connection. It first locks the connection's
 // application and owner, so neither can be deleted before the commit, and
 // fails with a *store.ReferenceError when one of them is gone. It locks a
-// custom service too.
+// custom service too, and fails the same way when c.RequireCustomService
+// is set and the service is gone.
 func (s *Store) CreateConnection(ctx context.Context, c store.Connection) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := lockCustomService(ctx, tx, c.OrgID, c.ServiceKey); err != nil {
+		if err := lockCustomService(ctx, tx, c.OrgID, c.ServiceKey, c.RequireCustomService); err != nil {
 			return err
 		}
 		if c.ApplicationID != "" {

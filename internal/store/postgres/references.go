@@ -20,20 +20,21 @@ const (
 	lockApplicationQuery = `SELECT id FROM applications WHERE org_id = $1 AND id = $2 FOR KEY SHARE`
 	lockConnectionQuery  = `SELECT id FROM connections WHERE org_id = $1 AND id = $2 FOR KEY SHARE`
 	lockUserQuery        = `SELECT id FROM users WHERE org_id = $1 AND id = $2 FOR KEY SHARE`
+	lockServiceQuery     = `SELECT key FROM services WHERE org_id = $1 AND key = $2 FOR KEY SHARE`
 )
 
 // lockCustomService locks the org's custom service with the key key FOR
-// KEY SHARE, if there is one, so a concurrent DeleteService counts the
-// reference or runs first. A key without a row is a catalog service's, or
-// one that DeleteService removed already.
-//
-// NOTE: the store cannot tell those two apart, so a connection or
-// application written just after DeleteService commits still names the
-// deleted custom service. An oauth2 connection is protected anyway,
-// because its application is locked and DeleteService counts applications.
-func lockCustomService(ctx context.Context, tx pgx.Tx, orgID, key string) error {
-	_, err := tx.Exec(ctx, `SELECT key FROM services WHERE org_id = $1 AND key = $2 FOR KEY SHARE`, orgID, key)
-	if err != nil {
+// KEY SHARE, if there is one, so a concurrent DeleteService either counts
+// the new reference or commits first. When required is set, the caller
+// resolved key to a custom service, and a missing row, such as one that
+// DeleteService removed after that check, returns a *store.ReferenceError
+// of kind "service". Otherwise a missing row is taken for a catalog
+// service's key, which has no row.
+func lockCustomService(ctx context.Context, tx pgx.Tx, orgID, key string, required bool) error {
+	if required {
+		return lockReference(ctx, tx, lockServiceQuery, "service", orgID, key)
+	}
+	if _, err := tx.Exec(ctx, lockServiceQuery, orgID, key); err != nil {
 		return fmt.Errorf("locking service %q: %w", key, err)
 	}
 	return nil

@@ -26,8 +26,15 @@ func scanApplication(row interface{ Scan(...any) error }) (store.Application, er
 
 // CreateApplication inserts an application. When it is the default, the
 // service's other applications stop being default in the same transaction.
+// It fails with a *store.ReferenceError when a.RequireCustomService is set
+// and the custom service does not exist.
 func (s *Store) CreateApplication(ctx context.Context, a store.Application) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if a.RequireCustomService {
+			if err := checkReference(ctx, tx, serviceExistsQuery, "service", a.OrgID, a.ServiceKey); err != nil {
+				return err
+			}
+		}
 		if a.Default {
 			if err := clearDefault(ctx, tx, a.OrgID, a.ServiceKey, a.ID); err != nil {
 				return err

@@ -29,9 +29,14 @@ func scanConnection(row interface{ Scan(...any) error }) (store.Connection, erro
 
 // CreateConnection inserts a connection. It fails with a
 // *store.ReferenceError when the connection's application or owner does not
-// exist.
+// exist, or its custom service when c.RequireCustomService is set.
 func (s *Store) CreateConnection(ctx context.Context, c store.Connection) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if c.RequireCustomService {
+			if err := checkReference(ctx, tx, serviceExistsQuery, "service", c.OrgID, c.ServiceKey); err != nil {
+				return err
+			}
+		}
 		if c.ApplicationID != "" {
 			if err := checkReference(ctx, tx, applicationExistsQuery, "application", c.OrgID, c.ApplicationID); err != nil {
 				return err

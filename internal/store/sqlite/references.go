@@ -16,6 +16,7 @@ const (
 	applicationExistsQuery = `SELECT id FROM applications WHERE org_id = ? AND id = ?`
 	connectionExistsQuery  = `SELECT id FROM connections WHERE org_id = ? AND id = ?`
 	userExistsQuery        = `SELECT id FROM users WHERE org_id = ? AND id = ?`
+	serviceExistsQuery     = `SELECT key FROM services WHERE org_id = ? AND key = ?`
 )
 
 // checkReference runs one of the exists queries for the record of kind

@@ -51,6 +51,32 @@ func testDeleteRaces(t *testing.T, s store.Store) {
 				},
 				func() error { return checkConnectionApplication(t, s, org.ID, conn.LinkName, app.ID) }
 		}},
+		{"custom service and connection", func(t *testing.T, s store.Store, org store.Org) (func() error, func() error, func() error) {
+			user := createUser(t, s, org.ID, uniqueID("user"))
+			svc := createService(t, s, org.ID, uniqueID("svc"), user.ID)
+			// The connection has no application, because a locked
+			// application would protect it even without the service check.
+			conn := newConnection(org.ID, uniqueID("crm"), svc.Service.Key, user.ID)
+			conn.RequireCustomService = true
+			return func() error { return s.DeleteService(t.Context(), org.ID, svc.Service.Key) },
+				func() error { return s.CreateConnection(t.Context(), conn) },
+				func() error {
+					_, err := s.GetConnection(t.Context(), org.ID, conn.LinkName)
+					return err
+				}
+		}},
+		{"custom service and application", func(t *testing.T, s store.Store, org store.Org) (func() error, func() error, func() error) {
+			user := createUser(t, s, org.ID, uniqueID("user"))
+			svc := createService(t, s, org.ID, uniqueID("svc"), user.ID)
+			app := newApplication(org.ID, svc.Service.Key, false)
+			app.RequireCustomService = true
+			return func() error { return s.DeleteService(t.Context(), org.ID, svc.Service.Key) },
+				func() error { return s.CreateApplication(t.Context(), app) },
+				func() error {
+					_, err := s.GetApplication(t.Context(), org.ID, app.ID)
+					return err
+				}
+		}},
 		{"connection and webhook", func(t *testing.T, s store.Store, org store.Org) (func() error, func() error, func() error) {
 			user := createUser(t, s, org.ID, uniqueID("user"))
 			conn := createConnection(t, s, newConnection(org.ID, uniqueID("crm"), "acme_devices", user.ID))

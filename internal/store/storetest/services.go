@@ -212,4 +212,61 @@ func testServices(t *testing.T, s store.Store) {
 			t.Errorf("DeleteService(no longer used) error = %v, want nil", err)
 		}
 	})
+	t.Run("required custom service", func(t *testing.T) {
+		org := createOrg(t, s)
+		user := createUser(t, s, org.ID, "alice")
+		createService(t, s, org.ID, "acme_devices", user.ID)
+
+		app := newApplication(org.ID, "acme_devices", false)
+		app.RequireCustomService = true
+		if err := s.CreateApplication(t.Context(), app); err != nil {
+			t.Fatalf("CreateApplication(existing custom service) error = %v", err)
+		}
+		got, err := s.GetApplication(t.Context(), org.ID, app.ID)
+		if err != nil {
+			t.Fatalf("GetApplication() error = %v", err)
+		}
+		if got.RequireCustomService {
+			t.Error("GetApplication().RequireCustomService = true, want false: the flag is not stored")
+		}
+		conn := newConnection(org.ID, "crm", "acme_devices", user.ID)
+		conn.RequireCustomService = true
+		if err := s.CreateConnection(t.Context(), conn); err != nil {
+			t.Fatalf("CreateConnection(existing custom service) error = %v", err)
+		}
+
+		// A key without a row is a catalog service's unless the flag is
+		// set.
+		missing := newApplication(org.ID, "acme_missing", false)
+		missing.RequireCustomService = true
+		wantServiceReference(t, "CreateApplication(missing custom service)", s.CreateApplication(t.Context(), missing), "acme_missing")
+		if _, err := s.GetApplication(t.Context(), org.ID, missing.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetApplication(failed insert) error = %v, want ErrNotFound", err)
+		}
+		missingConn := newConnection(org.ID, "mail", "acme_missing", user.ID)
+		missingConn.RequireCustomService = true
+		wantServiceReference(t, "CreateConnection(missing custom service)", s.CreateConnection(t.Context(), missingConn), "acme_missing")
+		if _, err := s.GetConnection(t.Context(), org.ID, "mail"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetConnection(failed insert) error = %v, want ErrNotFound", err)
+		}
+
+		catalogConn := newConnection(org.ID, "catalog", "acme_missing", user.ID)
+		if err := s.CreateConnection(t.Context(), catalogConn); err != nil {
+			t.Errorf("CreateConnection(catalog service key) error = %v, want nil", err)
+		}
+	})
+}
+
+// wantServiceReference checks that err is a *store.ReferenceError naming
+// the service key.
+func wantServiceReference(t *testing.T, call string, err error, key string) {
+	t.Helper()
+	var ref *store.ReferenceError
+	if !errors.As(err, &ref) {
+		t.Errorf("%s error = %v, want a *store.ReferenceError", call, err)
+		return
+	}
+	if ref.Kind != "service" || ref.ID != key {
+		t.Errorf("%s error = %s %q, want service %q", call, ref.Kind, ref.ID, key)
+	}
 }
