@@ -224,6 +224,29 @@ func TestBrowserMembersAndAudit(t *testing.T) {
 	token := b.text("#new-token")
 	mustStatus(t, "call with the new token", call(t, "GET", inst.URL+"/v1/me", token, nil), http.StatusOK)
 	b.screenshot("token-created")
+	tokenPage := b.location()
+	if !strings.Contains(tokenPage, "/members/tokens?display=") || strings.Contains(tokenPage, token) {
+		t.Errorf("location after creating a token = %s, want the tokens page with a display parameter and no token", tokenPage)
+	}
+
+	// Reloading the page that showed the token loads it again with GET:
+	// no second token is made, and the token is no longer shown.
+	b.reload("#secret-gone")
+	if b.exists("#new-token") {
+		t.Errorf("the token is shown again after a reload")
+	}
+	if got := b.location(); got != tokenPage {
+		t.Errorf("location after the reload = %s, want %s", got, tokenPage)
+	}
+	named, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](
+		`Array.from(document.querySelectorAll('#token-list td[data-label="Name"]')).filter(e => e.textContent === 'ci').length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if named != 1 {
+		t.Errorf("after the reload the token list has %d tokens named ci, want 1", named)
+	}
+	b.screenshot("token-reloaded")
 
 	b.open(inst.URL+"/audit", "#audit-filters")
 	b.screenshot("audit")

@@ -148,7 +148,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	})
 	ui, err := web.New(web.Options{
 		Store: st, Connections: manager, Members: memberManager, Webhooks: hooks, Functions: fns, Audit: auditLog,
-		Logger: logger, PublicURL: c.PublicURL,
+		Keyring: keyring, Logger: logger, PublicURL: c.PublicURL,
 	})
 	if err != nil {
 		return err
@@ -268,9 +268,10 @@ func mount(apiHandler, authzHandler, webHandler http.Handler) http.Handler {
 	return mux
 }
 
-// sweepExpired deletes expired OAuth states, web sessions, and
-// authorization server requests and tokens, and sign-in failures older
-// than the rate limit's window, every minute until ctx ends. It also
+// sweepExpired deletes expired OAuth states, web sessions, secrets
+// waiting for their one display, and authorization server requests and
+// tokens, and sign-in failures older than the rate limit's window, every
+// minute until ctx ends. It also
 // registers the built-in client of orgs created since the start.
 func sweepExpired(ctx context.Context, st store.Store, authServer *authz.Server, logger *slog.Logger) {
 	ticker := time.NewTicker(time.Minute)
@@ -287,6 +288,7 @@ func sweepExpired(ctx context.Context, st store.Store, authServer *authz.Server,
 			}{
 				{"expired oauth states", func() (int, error) { return st.DeleteExpiredOAuthStates(ctx, now) }},
 				{"expired web sessions", func() (int, error) { return st.DeleteExpiredWebSessions(ctx, now) }},
+				{"expired pending secrets", func() (int, error) { return st.DeleteExpiredPendingSecrets(ctx, now) }},
 				{"old login failures", func() (int, error) { return st.DeleteLoginFailuresBefore(ctx, now.Add(-web.LoginFailureWindow)) }},
 				{"expired authorization requests and tokens", func() (int, error) { return authServer.DeleteExpired(ctx) }},
 			}

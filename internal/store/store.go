@@ -214,6 +214,20 @@ type Store interface {
 	// or absolute expiry is before now.
 	DeleteExpiredWebSessions(ctx context.Context, now time.Time) (int, error)
 
+	// CreatePendingSecret fails with ErrConflict when the ID is taken and
+	// with ErrNotFound when the session does not exist. Deleting the
+	// session deletes its pending secrets.
+	CreatePendingSecret(ctx context.Context, secret PendingSecret) error
+	// TakePendingSecret deletes the pending secret and returns it, so a
+	// secret is returned at most once. It fails with ErrNotFound when the
+	// ID is unknown or belongs to another session, and then deletes
+	// nothing. Expired secrets are returned too, and the caller checks
+	// expiry.
+	TakePendingSecret(ctx context.Context, orgID, sessionID, id string) (PendingSecret, error)
+	// DeleteExpiredPendingSecrets deletes, across orgs, the pending
+	// secrets whose expiry is before now.
+	DeleteExpiredPendingSecrets(ctx context.Context, now time.Time) (int, error)
+
 	// RecordLoginFailure stores one failed sign-in for a key, such as a
 	// username or a remote address.
 	RecordLoginFailure(ctx context.Context, orgID, key string, at time.Time) error
@@ -442,14 +456,34 @@ type SealedValue struct {
 	// Table and Column name the record kind and field: "applications"
 	// and "client_secret"; "credentials" and "access_token",
 	// "refresh_token" or "secrets"; "oauth_states" and "verifier";
-	// "webhooks" and "secret"; "authz_signing_keys" and "private_key".
+	// "webhooks" and "secret"; "authz_signing_keys" and "private_key";
+	// "pending_secrets" and "value".
 	Table  string
 	Column string
 	// Key is the row's key within the org: the application ID; the
 	// connection ID and the user ID; the state ID; the webhook ID; the
-	// signing key ID.
+	// signing key ID; the pending secret ID.
 	Key    []string
 	Sealed string
+}
+
+// PendingSecret is a new secret, such as an API token, kept for its one
+// display on the page that the creating form redirects to, so that the
+// secret never travels in a URL or a cookie. It belongs to the web session
+// that made it.
+type PendingSecret struct {
+	OrgID string
+	// ID is random, and the page's URL carries it; it reveals nothing
+	// without the session's cookie.
+	ID        string
+	SessionID string
+	// Kind names what the secret is, such as "api_token", and Subject what
+	// it belongs to, such as the token's name or the webhook's ID.
+	Kind        string
+	Subject     string
+	ValueSealed string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
 }
 
 // OAuthState is a pending authorization code flow.

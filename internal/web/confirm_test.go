@@ -109,9 +109,10 @@ func TestManagementDeletesNeedConfirmation(t *testing.T) {
 	resp := c.postForm("/webhooks/new", "/webhooks/new", url.Values{
 		"name": {"Report alarm"}, "url": {"https://desk.example/x"}, "method": {"POST"}, "events": {"device.alarm"}, "enabled": {"on"}, "max_attempts": {"5"},
 	})
-	if resp.status != http.StatusCreated {
+	if resp.status != http.StatusSeeOther {
 		t.Fatalf("creating a webhook: status %d\n%s", resp.status, resp.body)
 	}
+	resp = c.follow(resp)
 	hookPath := regexp.MustCompile(`action="(/webhooks/[^/"]+)/delete"`).FindStringSubmatch(resp.body)
 	if hookPath == nil {
 		t.Fatalf("page of the new webhook has no delete form\n%s", resp.body)

@@ -40,6 +40,9 @@ type site struct {
 	logs   *testkit.LockedBuffer
 	conns  *connections.Manager
 	admin  connections.Actor
+	// options are the server's options, for another instance on the same
+	// database.
+	options web.Options
 }
 
 func newSite(t *testing.T) *site {
@@ -80,9 +83,10 @@ func newSite(t *testing.T) *site {
 	s.admin = connections.Actor{OrgID: boot.OrgID, UserID: adminUser.ID, Username: adminUser.Username, Role: adminUser.Role}
 	httpServer := httptest.NewUnstartedServer(nil)
 	s.url = "http://" + httpServer.Listener.Addr().String()
-	s.server, err = web.New(web.Options{
-		Store: st, Connections: conns, Members: mgr, Webhooks: hooks, Functions: fns, Audit: auditLog, Logger: logger, Now: clock.Now, PublicURL: s.url,
-	})
+	s.options = web.Options{
+		Store: st, Connections: conns, Members: mgr, Webhooks: hooks, Functions: fns, Audit: auditLog, Keyring: keyring, Logger: logger, Now: clock.Now, PublicURL: s.url,
+	}
+	s.server, err = web.New(s.options)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +157,16 @@ func (c *client) send(method, path string, form url.Values, header http.Header) 
 		c.s.t.Fatal(err)
 	}
 	return page{status: resp.StatusCode, header: resp.Header, body: string(data)}
+}
+
+// follow loads the page that a form's 303 response redirects to, as a
+// browser does.
+func (c *client) follow(p page) page {
+	c.s.t.Helper()
+	if p.status != http.StatusSeeOther {
+		c.s.t.Fatalf("form response: status %d, want 303 to the next page\n%s", p.status, p.body)
+	}
+	return c.get(p.header.Get("Location"))
 }
 
 var csrfPattern = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)

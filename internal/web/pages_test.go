@@ -27,7 +27,7 @@ func TestManagementPagesLabelled(t *testing.T) {
 	if err != nil || len(apps) != 1 {
 		t.Fatalf("applications: %v, %v", apps, err)
 	}
-	resp := c.postForm("/webhooks/new", "/webhooks/new", url.Values{"name": {"Alarm"}, "url": {"https://desk.example/x"}, "method": {"POST"}, "events": {"device.alarm"}})
+	resp := c.follow(c.postForm("/webhooks/new", "/webhooks/new", url.Values{"name": {"Alarm"}, "url": {"https://desk.example/x"}, "method": {"POST"}, "events": {"device.alarm"}}))
 	hookID := regexp.MustCompile(`action="/webhooks/([^/"]+)/test"`).FindStringSubmatch(resp.body)
 	if hookID == nil {
 		t.Fatalf("create webhook: status %d\n%s", resp.status, resp.body)

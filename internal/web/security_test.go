@@ -215,7 +215,7 @@ func TestPagesEscapeMemberValues(t *testing.T) {
 		"name": {"Hook " + xss}, "url": {"https://desk.example/x?q=" + url.QueryEscape(xss)}, "method": {"POST"}, "events": {"device.alarm"},
 		"header_name": {"X-Evil"}, "header_value": {xss}, "body": {xss}, "enabled": {"on"}, "max_attempts": {"5"},
 	})
-	if resp.status != http.StatusCreated {
+	if resp.status != http.StatusSeeOther {
 		t.Fatalf("create webhook: status %d\n%s", resp.status, resp.body)
 	}
 

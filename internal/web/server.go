@@ -13,6 +13,7 @@ import (
 	"github.com/plugboard/plugboard/internal/connections"
 	"github.com/plugboard/plugboard/internal/functions"
 	"github.com/plugboard/plugboard/internal/members"
+	"github.com/plugboard/plugboard/internal/secrets"
 	"github.com/plugboard/plugboard/internal/store"
 	"github.com/plugboard/plugboard/internal/webhooks"
 )
@@ -38,8 +39,12 @@ type Options struct {
 	// API's. Nil leaves out the functions pages, which then return 404.
 	Functions *functions.Service
 	Audit     *audit.Log
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Keyring seals a new API token or signing secret while it waits for
+	// the page that shows it once. Without one, the form's response shows
+	// the secret itself, and reloading that page posts the form again.
+	Keyring *secrets.Keyring
+	Logger  *slog.Logger
+	Now     func() time.Time
 	// PublicURL is the instance's external base URL. With https, cookies
 	// are marked Secure; its origin is trusted for form posts.
 	PublicURL string
@@ -57,6 +62,7 @@ type Server struct {
 	webhooks        *webhooks.Service
 	functions       *functions.Service
 	audit           *audit.Log
+	keyring         *secrets.Keyring
 	logger          *slog.Logger
 	now             func() time.Time
 	publicURL       *url.URL
@@ -70,7 +76,7 @@ type Server struct {
 func New(opts Options) (*Server, error) {
 	s := &Server{
 		store: opts.Store, conns: opts.Connections, members: opts.Members, webhooks: opts.Webhooks,
-		functions: opts.Functions, audit: opts.Audit, logger: opts.Logger, now: opts.Now,
+		functions: opts.Functions, audit: opts.Audit, keyring: opts.Keyring, logger: opts.Logger, now: opts.Now,
 		sessionIdle: opts.SessionIdle, sessionLifetime: opts.SessionLifetime,
 	}
 	if s.logger == nil {

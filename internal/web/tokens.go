@@ -6,6 +6,7 @@ import (
 
 	"github.com/plugboard/plugboard/internal/members"
 	"github.com/plugboard/plugboard/internal/problem"
+	"github.com/plugboard/plugboard/internal/secrets"
 	"github.com/plugboard/plugboard/internal/store"
 )
 
@@ -29,6 +30,9 @@ type tokensView struct {
 	// Token is a new token's value, shown once, and TokenName its name.
 	Token     string
 	TokenName string
+	// TokenGone is set when the page's URL names a new token that was
+	// shown already.
+	TokenGone bool
 }
 
 func (s *Server) tokensView(r *http.Request, sess *session) (*tokensView, error) {
@@ -62,6 +66,11 @@ func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, sess *sessio
 	if err != nil {
 		return err
 	}
+	shown, gone, err := s.takeSecret(r.Context(), sess, r.URL.Query(), pendingAPIToken)
+	if err != nil {
+		return err
+	}
+	v.Token, v.TokenName, v.TokenGone = shown.Value, shown.Subject, gone
 	s.render(w, r, http.StatusOK, "tokens", sess, v)
 	return nil
 }
@@ -98,8 +107,15 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.render(w, r, formStatus(err), "tokens", sess, v)
 		return nil
 	}
-	// The value is shown on this response only, so the page is rendered
-	// here instead of after a redirect.
+	id, err := s.keepSecret(r.Context(), sess, pendingAPIToken, info.Name, secrets.Secret(token))
+	if err == nil {
+		http.Redirect(w, r, displayURL("/members/tokens", id), http.StatusSeeOther)
+		return nil
+	}
+	// The token exists but was not kept for its page, so this response is
+	// its only chance to be shown.
+	s.logger.Warn("keeping a new API token for its display failed; showing it in the form's response",
+		"user_id", sess.Actor.UserID, "token_id", info.ID, "err", err)
 	v, err := s.tokensView(r, sess)
 	if err != nil {
 		return err

@@ -49,9 +49,11 @@ type webhookView struct {
 	// Viewer hides header values, the body and the URL's query, which may
 	// carry literal keys.
 	Viewer bool
-	// Secret is the signing secret, set only in the response that created
-	// it.
+	// Secret is a new signing secret, set only on its one display, and
+	// SecretGone is set when the page's URL names one that was shown
+	// already.
 	Secret     string
+	SecretGone bool
 	Deliveries []webhooks.Delivery
 	Before     string
 	NextBefore string
@@ -196,9 +198,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, sess *ses
 	if !f.Failed() {
 		hook, secret, err := s.webhooks.Create(r.Context(), sess.Actor, in)
 		if err == nil {
-			// The page shows the signing secret this once, so it is
-			// rendered here instead of after a redirect.
-			return s.renderWebhook(w, r, sess, hook.ID, http.StatusCreated, secret)
+			return s.showWebhookSecret(w, r, sess, hook.ID, http.StatusCreated, secret)
 		}
 		if failErr := s.failForm(r, f, err, webhookField); failErr != nil {
 			return failErr
@@ -213,11 +213,47 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, sess *ses
 }
 
 func (s *Server) webhookPage(w http.ResponseWriter, r *http.Request, sess *session) error {
-	return s.renderWebhook(w, r, sess, r.PathValue("id"), http.StatusOK, "")
+	id := r.PathValue("id")
+	v, err := s.webhookView(r, sess, id)
+	if err != nil {
+		return err
+	}
+	shown, gone, err := s.takeSecret(r.Context(), sess, r.URL.Query(), pendingWebhookSecret)
+	if err != nil {
+		return err
+	}
+	if shown.Value != "" && shown.Subject != id {
+		// The display parameter was copied to another webhook's page.
+		shown, gone = shownSecret{}, true
+	}
+	v.Secret, v.SecretGone = shown.Value, gone
+	s.render(w, r, http.StatusOK, "webhook", sess, v)
+	return nil
 }
 
-// renderWebhook renders a webhook's page with its deliveries, and the
-// signing secret when one was just made.
+// showWebhookSecret keeps a new signing secret of webhook id for its one
+// display and redirects to the webhook's page, which shows it. Without a
+// secret it redirects to the page alone. When the secret cannot be kept,
+// this response shows it with status instead, because it is the only
+// chance left.
+func (s *Server) showWebhookSecret(w http.ResponseWriter, r *http.Request, sess *session, id string, status int, secret secrets.Secret) error {
+	if secret == "" {
+		// A webhook bound to a connection has no signing secret.
+		http.Redirect(w, r, "/webhooks/"+url.PathEscape(id), http.StatusSeeOther)
+		return nil
+	}
+	display, err := s.keepSecret(r.Context(), sess, pendingWebhookSecret, id, secret)
+	if err == nil {
+		http.Redirect(w, r, displayURL("/webhooks/"+url.PathEscape(id), display), http.StatusSeeOther)
+		return nil
+	}
+	s.logger.Warn("keeping a new webhook signing secret for its display failed; showing it in the form's response",
+		"webhook_id", id, "err", err)
+	return s.renderWebhook(w, r, sess, id, status, secret)
+}
+
+// renderWebhook renders a webhook's page with its deliveries and a new
+// signing secret in the response of the form that made it.
 func (s *Server) renderWebhook(w http.ResponseWriter, r *http.Request, sess *session, id string, status int, secret secrets.Secret) error {
 	v, err := s.webhookView(r, sess, id)
 	if err != nil {
@@ -262,7 +298,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, sess *ses
 		_, secret, err := s.webhooks.Update(r.Context(), sess.Actor, id, in)
 		if err == nil && secret != "" {
 			// Unbinding a webhook gives it a signing secret, shown once.
-			return s.renderWebhook(w, r, sess, id, http.StatusOK, secret)
+			return s.showWebhookSecret(w, r, sess, id, http.StatusOK, secret)
 		}
 		if err == nil {
 			return redirect(w, r, "/webhooks/"+url.PathEscape(id), "webhook_saved")
@@ -294,7 +330,7 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, ses
 	if err != nil {
 		return err
 	}
-	return s.renderWebhook(w, r, sess, id, http.StatusOK, secret)
+	return s.showWebhookSecret(w, r, sess, id, http.StatusOK, secret)
 }
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, sess *session) error {

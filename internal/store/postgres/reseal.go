@@ -25,6 +25,7 @@ var sealedColumns = []sealedColumn{
 	{"webhooks", "secret_sealed", "secret", []string{"id"}},
 	{"webhooks", "previous_secret_sealed", "previous_secret", []string{"id"}},
 	{"authz_signing_keys", "private_key_sealed", "private_key", []string{"id"}},
+	{"pending_secrets", "value_sealed", "value", []string{"id"}},
 }
 
 // ResealAll rewrites every sealed value that reseal changes, in one

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -56,40 +55,15 @@ func testOAuthStates(t *testing.T, s store.Store) {
 		checkEqual(t, "TakeOAuthState", got, wantOAuthState(state))
 	})
 
-	// A take that reads and deletes in separate steps passes a single round
-	// most of the time, because the first caller usually finishes before the
-	// others read. So the race runs 20 rounds.
 	t.Run("concurrent take succeeds once", func(t *testing.T) {
-		const rounds, workers = 20, 10
 		org, user, conn := connectionFixture(t, s)
-
-		for round := range rounds {
+		checkTakenOnce(t, "TakeOAuthState", func() func() error {
 			state := createOAuthState(t, s, newOAuthState(org.ID, conn.ID, user.ID))
-			start := make(chan struct{})
-			errs := make([]error, workers)
-			var wg sync.WaitGroup
-			for i := range workers {
-				wg.Go(func() {
-					<-start
-					_, errs[i] = s.TakeOAuthState(t.Context(), org.ID, state.ID)
-				})
+			return func() error {
+				_, err := s.TakeOAuthState(t.Context(), org.ID, state.ID)
+				return err
 			}
-			close(start)
-			wg.Wait()
-
-			successes := 0
-			for i, err := range errs {
-				switch {
-				case err == nil:
-					successes++
-				case !errors.Is(err, store.ErrNotFound):
-					t.Errorf("round %d: TakeOAuthState() in worker %d error = %v, want nil or ErrNotFound", round, i, err)
-				}
-			}
-			if successes != 1 {
-				t.Errorf("round %d: %d of %d concurrent TakeOAuthState calls succeeded, want 1", round, successes, workers)
-			}
-		}
+		})
 	})
 
 	t.Run("delete expired", func(t *testing.T) {

@@ -193,3 +193,41 @@ func checkWebhookConnection(t *testing.T, s store.Store, orgID, hookID, connecti
 	}
 	return nil
 }
+
+// checkTakenOnce races concurrent calls of a take, such as TakeOAuthState,
+// that must return a record at most once. newTake stores a record and
+// returns the take of it. Of each round's calls exactly one must succeed
+// and the others fail with ErrNotFound. A take that reads and deletes in
+// separate steps passes a single round most of the time, because the first
+// caller usually finishes before the others read, so there are 20 rounds.
+func checkTakenOnce(t *testing.T, method string, newTake func() func() error) {
+	t.Helper()
+	const rounds, workers = 20, 10
+	for round := range rounds {
+		take := newTake()
+		start := make(chan struct{})
+		errs := make([]error, workers)
+		var wg sync.WaitGroup
+		for i := range workers {
+			wg.Go(func() {
+				<-start
+				errs[i] = take()
+			})
+		}
+		close(start)
+		wg.Wait()
+
+		successes := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				successes++
+			case !errors.Is(err, store.ErrNotFound):
+				t.Errorf("round %d: %s() in worker %d error = %v, want nil or ErrNotFound", round, method, i, err)
+			}
+		}
+		if successes != 1 {
+			t.Errorf("round %d: %d of %d concurrent %s calls succeeded, want 1", round, successes, workers, method)
+		}
+	}
+}

@@ -39,6 +39,12 @@ func testResealAll(t *testing.T, s store.Store) {
 		t.Fatalf("CreateAuthzSigningKey() error = %v", err)
 	}
 
+	session := newWebSession(org.ID, user.ID)
+	if err := s.CreateWebSession(ctx, session); err != nil {
+		t.Fatalf("CreateWebSession() error = %v", err)
+	}
+	pending := createPendingSecret(t, s, newPendingSecret(org.ID, session.ID))
+
 	wantVisits := map[string]string{
 		"authz_signing_keys.private_key/" + signingKey.ID:      signingKey.PrivateKeySealed,
 		"applications.client_secret/" + app.ID:                 app.ClientSecretSealed,
@@ -46,6 +52,7 @@ func testResealAll(t *testing.T, s store.Store) {
 		"credentials.refresh_token/" + conn.ID + "/" + user.ID: cred.RefreshTokenSealed,
 		"credentials.secrets/" + conn.ID + "/" + user.ID:       cred.SecretsSealed,
 		"oauth_states.verifier/" + state.ID:                    state.VerifierSealed,
+		"pending_secrets.value/" + pending.ID:                  pending.ValueSealed,
 		"webhooks.secret/" + hook.ID:                           hook.SecretSealed,
 	}
 
@@ -101,6 +108,11 @@ func testResealAll(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	checkEqual(t, "verifier", gotState.VerifierSealed, "resealed-"+state.VerifierSealed)
+	gotPending, err := s.TakePendingSecret(ctx, org.ID, session.ID, pending.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEqual(t, "pending secret", gotPending.ValueSealed, "resealed-"+pending.ValueSealed)
 	keys, err := s.ListAuthzSigningKeys(ctx, org.ID)
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("ListAuthzSigningKeys() = %d keys, %v; want 1 key", len(keys), err)

@@ -16,8 +16,8 @@
 //   - Updating, deleting or touching a missing record returns ErrNotFound.
 //   - A record of one org is never found, listed, changed or deleted through
 //     another org's ID.
-//   - DeleteUser also deletes the user's pending OAuth states and web
-//     sessions.
+//   - DeleteUser also deletes the user's pending OAuth states, web
+//     sessions and pending secrets.
 //   - A failed CreateEvent stores neither the event nor any of its
 //     deliveries, and a delivery to a missing webhook fails it.
 //   - ClaimDeliveries with a limit of zero claims nothing. A lease is lapsed
@@ -85,6 +85,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"WebSessions", testWebSessions},
 		{"WebSessionsOfUser", testWebSessionsOfUser},
 		{"DeleteExpiredWebSessions", testDeleteExpiredWebSessions},
+		{"PendingSecrets", testPendingSecrets},
 		{"LoginFailures", testLoginFailures},
 		{"ConnectionUses", testConnectionUses},
 		{"CacheGeneration", testCacheGeneration},
