@@ -166,4 +166,3 @@ func egressRequest(req deluge.InvokeRequest, target *url.URL) (*egress.Request, 
 	}
 	return out, nil
 }
-
