@@ -400,6 +400,8 @@ func TestProxyRedactsQueryKeyInRedirect(t *testing.T) {
 		target.Path += "/"
 		w.Header().Set("Location", target.String())
 		w.Header().Set("Content-Location", target.String())
+		w.Header().Set("WWW-Authenticate", `Bearer uri="`+target.String()+`"`)
+		w.Header().Set("X-Request-Url", target.String())
 		w.WriteHeader(http.StatusMovedPermanently)
 	}))
 	t.Cleanup(redirecting.Close)
@@ -409,7 +411,7 @@ func TestProxyRedactsQueryKeyInRedirect(t *testing.T) {
 
 	resp := s.admin("GET", "/v1/connections/"+conn.LinkName+"/proxy/items?page=2", nil)
 	wantStatus(t, resp, http.StatusMovedPermanently)
-	for _, name := range []string{"Location", "Content-Location"} {
+	for _, name := range []string{"Location", "Content-Location", "WWW-Authenticate", "X-Request-Url"} {
 		got := resp.header.Get(name)
 		if strings.Contains(got, testAPIKey) || !strings.Contains(got, "page=2") {
 			t.Errorf("%s = %q, want the redirect with the API key redacted", name, got)
@@ -507,5 +509,29 @@ func TestProxyNoneAuthService(t *testing.T) {
 	req := up.only(t)
 	if req.Path != "/base/items" || req.Header.Get("Authorization") != "" {
 		t.Errorf("upstream got %s with Authorization %q, want /base/items without credentials", req.Path, req.Header.Get("Authorization"))
+	}
+}
+
+func TestProxyRejectsProtocolSwitch(t *testing.T) {
+	s := newStack(t)
+	switching := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("hijacking: %v", err)
+			return
+		}
+		defer conn.Close()
+		_, _ = buf.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\n")
+		_ = buf.Flush()
+	}))
+	t.Cleanup(switching.Close)
+	s.createService(apiKeyService("acme_switch", switching.URL, "api_key", "query"))
+	conn := s.createConnection(adminToken, map[string]any{"name": "Acme switch", "service": "acme_switch"})
+	s.connectWithSecrets(conn.LinkName, map[string]string{"api_key": testAPIKey})
+
+	resp := s.admin("GET", "/v1/connections/"+conn.LinkName+"/proxy/tunnel", nil)
+	wantProblem(t, resp, http.StatusBadGateway, "upstream_response_invalid")
+	if strings.Contains(string(resp.body), testAPIKey) {
+		t.Errorf("problem body %s contains the API key", resp.body)
 	}
 }

@@ -287,16 +287,13 @@ func addFormValue(req *http.Request, name, value string) error {
 // response header.
 const redactedValue = "[redacted]"
 
-// credentialHeaders are the response headers that can repeat a request URL,
-// and with it an API key placed in the query.
-var credentialHeaders = []string{"Location", "Content-Location", "Link", "Refresh"}
-
 var _ egress.ResponseRedactor = (*authorizer)(nil)
 
-// RedactResponseHeader removes API keys placed in the query from response
-// headers that repeat the request URL, such as a redirect's Location. A
-// header that parses as a URL has its query values compared after
-// decoding, so a key the upstream encoded its own way is found too.
+// RedactResponseHeader removes API keys placed in the query from every
+// response header, because an upstream may repeat the request URL in any
+// of them: a redirect's Location, a WWW-Authenticate challenge, or one of
+// its own. A header that parses as a URL has its query values compared
+// after decoding, so a key the upstream encoded its own way is found too.
 func (a *authorizer) RedactResponseHeader(h http.Header) {
 	if a.svc.AuthType != catalog.AuthAPIKey || a.svc.APIKey == nil || a.secrets == nil {
 		return
@@ -310,8 +307,7 @@ func (a *authorizer) RedactResponseHeader(h http.Header) {
 	if len(keys) == 0 {
 		return
 	}
-	for _, name := range credentialHeaders {
-		lines := h.Values(name)
+	for _, lines := range h {
 		for i, line := range lines {
 			lines[i] = redactKeys(line, keys)
 		}
@@ -371,6 +367,15 @@ func EgressProblem(err error, host string) error {
 			"the request to %q did not finish in time; invoke waits %s at most, so use the proxy for slow calls", host, egress.DefaultInvokeTimeout)
 	case errors.Is(err, egress.ErrResponseTooLarge):
 		return problem.Wrap(err, http.StatusBadGateway, "response_too_large", "the response from %q is too large for invoke; use the proxy", host)
+	case errors.Is(err, egress.ErrTooManyRedirects):
+		return problem.Wrap(err, http.StatusBadGateway, "too_many_redirects",
+			"the request to %q was redirected more than 10 times; call the URL that the redirects end at", host)
+	case errors.Is(err, egress.ErrInvalidResponse):
+		// The error's text after the sentinel's names the host and the
+		// fault, never the URL.
+		_, reason, _ := strings.Cut(err.Error(), egress.ErrInvalidResponse.Error()+": ")
+		return problem.Wrap(err, http.StatusBadGateway, "upstream_response_invalid",
+			"the upstream %q responded, but its response cannot be passed on: %s", host, reason)
 	}
 	return problem.Wrap(err, http.StatusBadGateway, "upstream_unreachable", "the request to %q failed: the upstream could not be reached", host)
 }

@@ -29,6 +29,16 @@ var (
 	// ErrInvalidRequest means an invoke request cannot be sent as given: its
 	// URL, method or a header is invalid. Nothing was sent.
 	ErrInvalidRequest = errors.New("invalid invoke request")
+
+	// ErrInvalidResponse means the upstream returned a response that
+	// plugboard does not pass on: a protocol switch that no request
+	// requested, headers over MaxResponseHeaderBytes, or a body that ended
+	// before its declared length.
+	ErrInvalidResponse = errors.New("invalid upstream response")
+
+	// ErrTooManyRedirects means an invoke call was redirected more than 10
+	// times.
+	ErrTooManyRedirects = errors.New("too many redirects")
 )
 
 // HostNotAllowedError is the error of an Allowlist check. Its message is safe

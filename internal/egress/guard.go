@@ -122,13 +122,20 @@ func NewTransport(opts TransportOptions) *http.Transport {
 		MaxIdleConns:      100,
 		// Calls through one service go to few hosts, so keep more idle
 		// connections per host than the default two.
-		MaxIdleConnsPerHost:   32,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: 1 * time.Second,
-		ResponseHeaderTimeout: opts.ResponseHeaderTimeout,
+		MaxIdleConnsPerHost:    32,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ExpectContinueTimeout:  1 * time.Second,
+		ResponseHeaderTimeout:  opts.ResponseHeaderTimeout,
+		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
 	}
 }
+
+// MaxResponseHeaderBytes bounds the response headers that the egress
+// transport reads from an upstream, a tenth of net/http's default of
+// 10 MiB, so that one response cannot make plugboard hold and relay
+// megabytes of headers.
+const MaxResponseHeaderBytes = 1 << 20
 
 // guardControl is a net.Dialer Control function. It runs after DNS
 // resolution, just before connect, with the literal IP address and port.

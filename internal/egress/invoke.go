@@ -237,7 +237,7 @@ func (s *Sender) sendFollowingRedirects(req *http.Request, allow *Allowlist, aut
 		}
 		discardBody(resp)
 		if redirects == maxRedirects {
-			return nil, fmt.Errorf("stopped after %d redirects; the last one pointed to host %s", maxRedirects, next.URL.Host)
+			return nil, fmt.Errorf("%w: stopped after %d redirects; the last one pointed to host %s", ErrTooManyRedirects, maxRedirects, next.URL.Host)
 		}
 		req = next
 	}
@@ -308,6 +308,9 @@ func readLimited(resp *http.Response, maxBody int64) ([]byte, error) {
 		return nil, tooLarge
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("%w: the response body ended before its declared length", ErrInvalidResponse)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading response body: %w", err)
 	}

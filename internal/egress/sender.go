@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
@@ -183,7 +184,19 @@ func (s *Sender) sendChecked(req *http.Request, allow *Allowlist) (*http.Respons
 		if errors.As(err, &urlErr) {
 			err = urlErr.Err
 		}
+		// net/http has no error value for headers over the limit.
+		if strings.Contains(err.Error(), "server response headers exceeded") {
+			return nil, fmt.Errorf("%w: the response headers from %s exceed %d bytes", ErrInvalidResponse, req.URL.Host, MaxResponseHeaderBytes)
+		}
 		return nil, fmt.Errorf("sending %s request to %s: %w", req.Method, req.URL.Host, err)
+	}
+	// plugboard never requests a protocol switch, because Upgrade is a
+	// hop-by-hop header that it never sends. Passing a 101 on would turn the
+	// caller's connection into a raw tunnel to the upstream.
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		resp.Body.Close()
+		return nil, fmt.Errorf("%w: %s returned 101 Switching Protocols, but the request requested no protocol switch",
+			ErrInvalidResponse, req.URL.Host)
 	}
 	return resp, nil
 }
