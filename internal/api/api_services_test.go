@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -404,7 +405,20 @@ func TestServicesDelete(t *testing.T) {
 	s.createService(basicService("acme_unused", "https://api.acme.example"))
 	s.createConnection(adminToken, map[string]any{"name": "Acme", "service": "acme_used"})
 
-	wantProblem(t, s.admin("DELETE", "/v1/services/acme_used", nil), http.StatusConflict, "service_in_use")
+	inUse := s.admin("DELETE", "/v1/services/acme_used", nil)
+	p := wantProblem(t, inUse, http.StatusConflict, "service_in_use")
+	if !strings.Contains(p.Detail, `connection "acme"`) {
+		t.Errorf("service_in_use detail = %q, want it to name connection \"acme\"", p.Detail)
+	}
+	var extra struct {
+		Connections []string `json:"connections"`
+	}
+	if err := json.Unmarshal(inUse.body, &extra); err != nil {
+		t.Fatalf("decoding the problem: %v", err)
+	}
+	if len(extra.Connections) != 1 || extra.Connections[0] != "acme" {
+		t.Errorf("service_in_use connections = %v, want [acme]", extra.Connections)
+	}
 	wantStatus(t, s.admin("GET", "/v1/services/acme_used", nil), http.StatusOK)
 
 	resp := s.admin("DELETE", "/v1/services/acme_unused", nil)

@@ -223,12 +223,50 @@ func (m *Manager) DeleteService(ctx context.Context, actor Actor, key string) er
 	case errors.Is(err, store.ErrNotFound):
 		return problem.NotFound("service_not_found", "custom service %q not found", key)
 	case errors.Is(err, store.ErrInUse):
-		return problem.Conflict("service_in_use",
-			"service %q is used by applications or connections; delete them first", key)
+		return m.serviceInUse(ctx, actor.OrgID, key)
 	case err != nil:
 		return fmt.Errorf("deleting service %q: %w", key, err)
 	}
 	return nil
+}
+
+// serviceInUse returns the 409 problem of a custom service that connections
+// or applications still use, naming them. When they cannot be listed, the
+// problem has the general message without names.
+func (m *Manager) serviceInUse(ctx context.Context, orgID, key string) error {
+	generic := problem.Conflict("service_in_use", "service %q is used by applications or connections; delete them first", key)
+	conns, err := m.store.ListConnections(ctx, orgID, store.ListConnectionsOptions{ServiceKey: key})
+	if err != nil {
+		m.logger.Warn("listing the connections of a service in use failed", "org_id", orgID, "service", key, "err", err)
+		return generic
+	}
+	apps, err := m.store.ListApplications(ctx, orgID, key)
+	if err != nil {
+		m.logger.Warn("listing the applications of a service in use failed", "org_id", orgID, "service", key, "err", err)
+		return generic
+	}
+
+	links := make([]string, 0, len(conns))
+	for _, conn := range conns {
+		links = append(links, conn.LinkName)
+	}
+	appNames := make([]string, 0, len(apps))
+	for _, app := range apps {
+		appNames = append(appNames, app.Name)
+	}
+
+	var parts []string
+	if len(links) > 0 {
+		parts = append(parts, plural(len(links), "connection", "connections")+" "+quoteList(links))
+	}
+	if len(appNames) > 0 {
+		parts = append(parts, plural(len(appNames), "application", "applications")+" "+quoteList(appNames))
+	}
+	if len(parts) == 0 {
+		return generic
+	}
+	return problem.Conflict("service_in_use", "service %q is used by %s; delete them first", key, strings.Join(parts, " and ")).
+		With("connections", links).With("applications", appNames)
 }
 
 // validateService turns catalog validation errors into a 422 problem that

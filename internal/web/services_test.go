@@ -274,7 +274,7 @@ func TestServiceInUseGuard(t *testing.T) {
 	page := c.get("/services/desk")
 	wantContains(t, "service in use", page, `id="delete-guard">This service cannot be deleted while 1 connection use it.`)
 	resp = c.postForm("/services/desk", "/services/desk/delete", url.Values{})
-	if resp.status != http.StatusConflict || !strings.Contains(resp.body, "is used by applications or connections") {
+	if resp.status != http.StatusConflict || !strings.Contains(resp.body, "is used by connection") {
 		t.Errorf("delete in use: status %d, want 409 with the reason\n%s", resp.status, resp.body)
 	}
 }
