@@ -317,21 +317,10 @@ func (a *authorizer) RedactResponseHeader(h http.Header) {
 // redactKeys replaces every key in line: in a URL's decoded query values,
 // then anywhere as sent, query-escaped or path-escaped.
 func redactKeys(line string, keys []string) string {
-	if u, err := url.Parse(line); err == nil && u.RawQuery != "" {
-		query, err := url.ParseQuery(u.RawQuery)
-		changed := false
-		for name, values := range query {
-			for j, v := range values {
-				if err == nil && slices.Contains(keys, v) {
-					query[name][j] = redactedValue
-					changed = true
-				}
-			}
-		}
-		if changed {
-			u.RawQuery = query.Encode()
-			line = u.String()
-		}
+	// Only a line with "?" parses to a URL with a query, and most headers
+	// have none, so they skip the parse.
+	if strings.Contains(line, "?") {
+		line = redactQueryValues(line, keys)
 	}
 	for _, key := range keys {
 		for _, form := range []string{key, url.QueryEscape(key), url.PathEscape(key)} {
@@ -341,6 +330,33 @@ func redactKeys(line string, keys []string) string {
 	return line
 }
 
+// redactQueryValues replaces every key among the decoded query values of
+// line, when line parses as a URL with a query.
+func redactQueryValues(line string, keys []string) string {
+	u, err := url.Parse(line)
+	if err != nil || u.RawQuery == "" {
+		return line
+	}
+	query, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return line
+	}
+	changed := false
+	for name, values := range query {
+		for j, v := range values {
+			if slices.Contains(keys, v) {
+				query[name][j] = redactedValue
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return line
+	}
+	u.RawQuery = query.Encode()
+	return u.String()
+}
+
 // EgressProblem maps the errors of egress.Sender to problems for callers,
 // the host being the one the request went to.
 func EgressProblem(err error, host string) error {
@@ -348,6 +364,7 @@ func EgressProblem(err error, host string) error {
 		return p
 	}
 	var notAllowed *egress.HostNotAllowedError
+	var invalid *egress.InvalidResponseError
 	switch {
 	case errors.As(err, &notAllowed):
 		// The allow-list's message is written for the caller: it names the
@@ -370,12 +387,9 @@ func EgressProblem(err error, host string) error {
 	case errors.Is(err, egress.ErrTooManyRedirects):
 		return problem.Wrap(err, http.StatusBadGateway, "too_many_redirects",
 			"the request to %q was redirected more than 10 times; call the URL that the redirects end at", host)
-	case errors.Is(err, egress.ErrInvalidResponse):
-		// The error's text after the sentinel's names the host and the
-		// fault, never the URL.
-		_, reason, _ := strings.Cut(err.Error(), egress.ErrInvalidResponse.Error()+": ")
+	case errors.As(err, &invalid):
 		return problem.Wrap(err, http.StatusBadGateway, "upstream_response_invalid",
-			"the upstream %q responded, but its response cannot be passed on: %s", host, reason)
+			"the upstream %q responded, but its response cannot be passed on: %s", host, invalid.Reason)
 	}
 	return problem.Wrap(err, http.StatusBadGateway, "upstream_unreachable", "the request to %q failed: the upstream could not be reached", host)
 }

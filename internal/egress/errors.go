@@ -68,3 +68,14 @@ func (e *BlockedAddressError) Error() string {
 }
 
 func (e *BlockedAddressError) Unwrap() error { return ErrBlockedAddress }
+
+// InvalidResponseError is the error of a response that plugboard does not
+// pass on. Its Reason names the host and the fault, never the URL, so it is
+// safe to show to the caller.
+type InvalidResponseError struct {
+	Reason string
+}
+
+func (e *InvalidResponseError) Error() string { return ErrInvalidResponse.Error() + ": " + e.Reason }
+
+func (e *InvalidResponseError) Unwrap() error { return ErrInvalidResponse }

@@ -309,7 +309,7 @@ func readLimited(resp *http.Response, maxBody int64) ([]byte, error) {
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, fmt.Errorf("%w: the response body ended before its declared length", ErrInvalidResponse)
+		return nil, &InvalidResponseError{Reason: "the response body ended before its declared length"}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading response body: %w", err)

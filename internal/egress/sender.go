@@ -186,7 +186,7 @@ func (s *Sender) sendChecked(req *http.Request, allow *Allowlist) (*http.Respons
 		}
 		// net/http has no error value for headers over the limit.
 		if strings.Contains(err.Error(), "server response headers exceeded") {
-			return nil, fmt.Errorf("%w: the response headers from %s exceed %d bytes", ErrInvalidResponse, req.URL.Host, MaxResponseHeaderBytes)
+			return nil, &InvalidResponseError{Reason: fmt.Sprintf("the response headers from %s exceed %d bytes", req.URL.Host, MaxResponseHeaderBytes)}
 		}
 		return nil, fmt.Errorf("sending %s request to %s: %w", req.Method, req.URL.Host, err)
 	}
@@ -195,8 +195,7 @@ func (s *Sender) sendChecked(req *http.Request, allow *Allowlist) (*http.Respons
 	// caller's connection into a raw tunnel to the upstream.
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		resp.Body.Close()
-		return nil, fmt.Errorf("%w: %s returned 101 Switching Protocols, but the request requested no protocol switch",
-			ErrInvalidResponse, req.URL.Host)
+		return nil, &InvalidResponseError{Reason: req.URL.Host + " returned 101 Switching Protocols, but the request requested no protocol switch"}
 	}
 	return resp, nil
 }

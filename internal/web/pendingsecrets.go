@@ -76,11 +76,11 @@ type shownSecret struct {
 
 // takeSecret returns the secret of kind that the request's display
 // parameter names, deleting it, when it belongs to sess and has not
-// expired. Otherwise it returns ok false, and gone set when the request
-// names a secret, so the page can show that the secret was shown already.
+// expired. Otherwise it returns an empty secret, with alreadyShown set when
+// the request names a secret, so the page shows a notice in its place.
 // A secret of another session stays stored, so no other member can use up
 // its display.
-func (s *Server) takeSecret(ctx context.Context, sess *session, query url.Values, kind string) (shown shownSecret, gone bool, err error) {
+func (s *Server) takeSecret(ctx context.Context, sess *session, query url.Values, kind string) (secret shownSecret, alreadyShown bool, err error) {
 	id := query.Get(displayParam)
 	if id == "" {
 		return shownSecret{}, false, nil

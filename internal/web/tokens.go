@@ -66,11 +66,11 @@ func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, sess *sessio
 	if err != nil {
 		return err
 	}
-	shown, gone, err := s.takeSecret(r.Context(), sess, r.URL.Query(), pendingAPIToken)
+	pending, alreadyShown, err := s.takeSecret(r.Context(), sess, r.URL.Query(), pendingAPIToken)
 	if err != nil {
 		return err
 	}
-	v.Token, v.TokenName, v.TokenGone = shown.Value, shown.Subject, gone
+	v.Token, v.TokenName, v.TokenGone = pending.Value, pending.Subject, alreadyShown
 	s.render(w, r, http.StatusOK, "tokens", sess, v)
 	return nil
 }

@@ -218,15 +218,15 @@ func (s *Server) webhookPage(w http.ResponseWriter, r *http.Request, sess *sessi
 	if err != nil {
 		return err
 	}
-	shown, gone, err := s.takeSecret(r.Context(), sess, r.URL.Query(), pendingWebhookSecret)
+	pending, alreadyShown, err := s.takeSecret(r.Context(), sess, r.URL.Query(), pendingWebhookSecret)
 	if err != nil {
 		return err
 	}
-	if shown.Value != "" && shown.Subject != id {
+	if pending.Value != "" && pending.Subject != id {
 		// The display parameter was copied to another webhook's page.
-		shown, gone = shownSecret{}, true
+		pending, alreadyShown = shownSecret{}, true
 	}
-	v.Secret, v.SecretGone = shown.Value, gone
+	v.Secret, v.SecretGone = pending.Value, alreadyShown
 	s.render(w, r, http.StatusOK, "webhook", sess, v)
 	return nil
 }

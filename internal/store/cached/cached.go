@@ -50,11 +50,11 @@ type Options struct {
 	// MaxEntries bounds the copies of one kind of record kept per org. Zero
 	// means DefaultMaxEntries.
 	MaxEntries int
-	// Staleness is how long before a request's first cached read of an org
-	// a generation read may have started for the request to take its result
-	// instead of reading again. It bounds how late this instance sees a
-	// change committed by another. Zero reads the generation for every
-	// request.
+	// Staleness is the longest time between the start of a generation
+	// read and a request's first cached read of the org for which the
+	// request reuses that read's result. It bounds the delay before this
+	// instance drops copies that another instance changed. Zero reads the
+	// generation for every request.
 	Staleness time.Duration
 }
 

@@ -311,10 +311,10 @@ func TestSharedReadStartsAfterRequest(t *testing.T) {
 	}
 }
 
-// TestStalenessWindow checks that with Staleness set, a request takes a
-// recent generation read instead of its own, that a change committed by
-// another instance is seen once the window has passed, and that a write
-// through the instance itself is seen at once.
+// TestStalenessWindow checks the reads of a Store with Staleness set. A
+// request reuses a recent generation read instead of making its own. A
+// change committed by another instance shows once the window has passed,
+// and a write through the Store itself shows at once.
 func TestStalenessWindow(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db")
 	other := openSQLite(t, path)
